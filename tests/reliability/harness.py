@@ -1,0 +1,53 @@
+"""Helpers shared by the suites: state checks, folder inspection, abandoning a store."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tradestore.errors import StoreError
+from tradestore.persistence import BaseStore
+
+from .adapters import Adapter, Snapshot
+
+__all__ = [
+    "abandon",
+    "files_under",
+    "journal_files",
+    "match_prefix",
+    "temp_files",
+]
+
+
+def temp_files(folder: Path) -> list[Path]:
+    """Temporary files left anywhere under ``folder``."""
+    return [p for p in files_under(folder) if p.name.startswith(".") and p.name.endswith(".tmp")]
+
+
+def journal_files(folder: Path) -> list[Path]:
+    """Journal files under ``folder``."""
+    return [p for p in files_under(folder) if p.name.startswith("journal-")]
+
+
+def files_under(folder: Path) -> list[Path]:
+    """Every file under ``folder`` (recursive, sorted)."""
+    out: list[Path] = []
+    for dirpath, _dirs, files in os.walk(folder):
+        out.extend(Path(dirpath) / f for f in files)
+    return sorted(out)
+
+
+def match_prefix(adapter: Adapter, snap: Snapshot, lo: int, hi: int) -> int | None:
+    """The ``n`` in ``lo..hi`` whose expected state is ``snap``, or None (lost or wrong)."""
+    for n in range(hi, lo - 1, -1):
+        if adapter.expected(n) == snap:
+            return n
+    return None
+
+
+async def abandon(store: BaseStore) -> None:
+    """Let go of a store whose process 'died': close what can be closed, ignore its errors."""
+    try:
+        await store.close()
+    except StoreError:
+        pass
