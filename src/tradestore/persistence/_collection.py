@@ -33,7 +33,7 @@ import msgspec
 
 from tradestore.errors import StoreError, StoreIOError
 from tradestore.persistence._format import Decoded, encode_file
-from tradestore.persistence._fs import FileSystem, durable_replace, run_io
+from tradestore.persistence._fs import FileSystem, durable_replace, make_folder, run_io
 from tradestore.persistence._naming import (
     BACKUP_SUFFIX,
     CHECKPOINT_NAME,
@@ -157,7 +157,7 @@ class Collection(Generic[R]):
         self._reset()
         try:
             if not self._read_only:
-                await run_io(self._fs.mkdir, self.folder)
+                await run_io(make_folder, self._fs, self.folder, self._durable)
             scan: FolderScan = await run_io(
                 scan_folder, self._fs, self.folder, self.name, self._journal_decoder,
                 self._read_only,

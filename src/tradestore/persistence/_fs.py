@@ -22,7 +22,7 @@ import aiofiles.os
 
 from tradestore.errors import StoreIOError
 
-__all__ = ["FileSystem", "durable_replace", "run_io"]
+__all__ = ["FileSystem", "durable_replace", "make_folder", "run_io"]
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -120,6 +120,23 @@ class FileSystem:
     def exists(self, path: Path) -> bool:
         """Whether ``path`` exists (a symlink counts, even a dangling one)."""
         return os.path.lexists(path)
+
+
+def make_folder(fs: FileSystem, folder: Path, durable: bool) -> None:
+    """Create ``folder`` and its missing parents; with ``durable``, sync each new entry.
+
+    A new folder is an entry of its parent: until the parent is fsync'd, a power
+    loss can take the folder, and every file already synced inside it, away.
+    """
+    missing: list[Path] = []
+    level = folder
+    while level.parent != level and not fs.exists(level):
+        missing.append(level)
+        level = level.parent
+    fs.mkdir(folder)
+    if durable:
+        for created in reversed(missing):
+            fs.fsync_dir(created.parent)
 
 
 def durable_replace(

@@ -30,7 +30,7 @@ import msgspec
 
 from tradestore.errors import StoreClosedError, StoreError, StoreIOError, ValidationError
 from tradestore.persistence._collection import Collection
-from tradestore.persistence._fs import FileSystem, run_io
+from tradestore.persistence._fs import FileSystem, make_folder, run_io
 from tradestore.persistence._lock import WriterLock
 
 __all__ = ["BaseStore", "Clock"]
@@ -122,7 +122,7 @@ class BaseStore:
     async def _open(self) -> None:
         if not self.read_only:
             try:
-                await run_io(self._fs.mkdir, self.folder)
+                await run_io(make_folder, self._fs, self.folder, self.durable)
             except OSError as exc:
                 raise StoreIOError.from_os_error(f"creating {self.folder}", exc) from exc
             await self._lock.acquire()
