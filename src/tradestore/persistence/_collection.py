@@ -298,9 +298,14 @@ class Collection(Generic[R]):
             try:
                 await run_io(self._commit_sync, batch.changes, seq)
             except BaseException as exc:
-                err = exc if isinstance(exc, StoreError) else StoreError(
-                    f"committing to {self.folder} failed: {exc!r}", code="commit_failed"
-                )
+                err: StoreError
+                if isinstance(exc, StoreError):
+                    err = exc
+                elif isinstance(exc, OSError):
+                    err = StoreIOError.from_os_error(f"committing to {self.folder}", exc)
+                else:
+                    err = StoreError(f"committing to {self.folder} failed: {exc!r}",
+                                     code="commit_failed")
                 if err is not exc:
                     err.__cause__ = exc
                 failed = [self._pending, batch]

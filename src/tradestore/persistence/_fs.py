@@ -159,7 +159,10 @@ def durable_replace(
     file is put back.
     """
     target = folder / name
-    fd, temp = fs.open_temp(folder, name)
+    try:
+        fd, temp = fs.open_temp(folder, name)
+    except OSError as exc:
+        raise StoreIOError.from_os_error(f"creating a temporary file for {target}", exc) from exc
     fd_open = True
     renamed = False
     backed_up = False
