@@ -309,7 +309,16 @@ class Collection(Generic[R]):
                 if err is not exc:
                     err.__cause__ = exc
                 failed = [self._pending, batch]
-                self._rollback(failed)
+                if isinstance(err, StoreIOError) and err.metadata.get("in_doubt"):
+                    # The journal could not be withdrawn: it is on disk and will be
+                    # replayed, so the cache keeps this batch (its callers still get
+                    # the error: the change is not known durable).
+                    self._rollback([self._pending])
+                    self._journals.append(seq)
+                    self._committed_seq = seq
+                    self._dirty.update(batch.changes)
+                else:
+                    self._rollback(failed)
                 self._pending, self._inflight = _Batch(), None
                 for b in failed:
                     if b.future is not None and not b.future.done():

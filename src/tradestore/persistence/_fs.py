@@ -180,8 +180,14 @@ def durable_replace(
         if durable and sync_dir:
             fs.fsync_dir(folder)
     except OSError as exc:
-        _rollback(fs, folder, name, temp, fd if fd_open else None, renamed, backed_up, backup)
-        raise StoreIOError.from_os_error(f"writing {target}", exc) from exc
+        clean = _rollback(fs, folder, name, temp, fd if fd_open else None, renamed, backed_up,
+                          backup)
+        err = StoreIOError.from_os_error(f"writing {target}", exc)
+        if renamed and not clean:
+            # The new file is in place and could not be withdrawn: the caller must
+            # treat the write as done (not durable) or its cache will differ from disk.
+            err.metadata["in_doubt"] = True
+        raise err from exc
     except BaseException:
         _rollback(fs, folder, name, temp, fd if fd_open else None, renamed, backed_up, backup)
         raise
@@ -196,8 +202,11 @@ def _rollback(
     renamed: bool,
     backed_up: bool,
     backup: str | None,
-) -> None:
-    """Undo a failed replace as far as possible, never hiding the original error."""
+) -> bool:
+    """Undo a failed replace as far as possible, never hiding the original error.
+
+    Returns whether the folder is back as it was.
+    """
     if fd is not None:
         try:
             fs.close(fd)
@@ -216,3 +225,5 @@ def _rollback(
             fs.unlink(temp)
     except OSError:
         _log.warning("could not clean up after a failed write of %s", folder / name)
+        return False
+    return True
