@@ -35,7 +35,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timezone
 from typing import Any
 
 import msgspec
@@ -92,6 +92,11 @@ _SYMBOL_RE = re.compile(r"(?=[^A-Za-z0-9]*[A-Za-z0-9])[A-Za-z0-9.\-_&^=:]{1,32}"
 _IDENTIFIER_RE = re.compile(r"(?=[^A-Za-z0-9]*[A-Za-z0-9])[A-Za-z0-9.\-_:]{1,128}")
 _URL_RE = re.compile(r"[!-~]{1,8192}")
 
+# Symbols repeat on every scheduler update: remember the accepted spellings.
+_SYMBOL_CACHE: dict[str, str] = {}
+_SYMBOL_CACHE_SIZE = 4096
+_SYMBOL_CACHE_KEY_CHARS = 64
+
 
 def _brief(value: object) -> str:
     """A short repr of ``value`` for error messages."""
@@ -111,7 +116,13 @@ def utc_now() -> datetime:
 
 def normalize_symbol(value: object, field: str = "symbol") -> str:
     """Return the symbol stripped of surrounding blanks and upper-cased, or raise."""
-    if not isinstance(value, str):
+    if type(value) is str:
+        cached = _SYMBOL_CACHE.get(value)
+        if cached is not None:
+            return cached
+    elif isinstance(value, str):
+        value = str(value)
+    else:
         raise _fail(field, "a str symbol", value)
     text = value.strip(_BLANKS)
     # Match before upper(): upper() maps some non-ASCII letters to ASCII ("ß" -> "SS").
@@ -122,7 +133,12 @@ def normalize_symbol(value: object, field: str = "symbol") -> str:
             "with a letter or digit",
             value,
         )
-    return text.upper()
+    symbol = text.upper()
+    if len(value) <= _SYMBOL_CACHE_KEY_CHARS:
+        if len(_SYMBOL_CACHE) >= _SYMBOL_CACHE_SIZE:
+            _SYMBOL_CACHE.clear()
+        _SYMBOL_CACHE[value] = symbol
+    return symbol
 
 
 def validate_identifier(value: object, field: str) -> str:
@@ -151,6 +167,8 @@ def validate_strategy_name(value: object, field: str = "strategy_type") -> str:
 
 def ensure_aware(value: object, field: str) -> datetime:
     """Return ``value`` if it is a timezone-aware datetime, or raise."""
+    if type(value) is datetime and type(value.tzinfo) is timezone:
+        return value  # fast path: a fixed-offset zone always has an offset
     if not isinstance(value, datetime):
         raise _fail(field, "an aware datetime", value)
     if value.tzinfo is None or value.utcoffset() is None:
@@ -165,6 +183,8 @@ def ensure_optional_aware(value: object, field: str) -> datetime | None:
 
 def ensure_date(value: object, field: str) -> date:
     """Return ``value`` if it is a date (and not a datetime), or raise."""
+    if type(value) is date:
+        return value
     if not isinstance(value, date) or isinstance(value, datetime):
         raise _fail(field, "a date (not a datetime)", value)
     return value
@@ -213,6 +233,8 @@ def ensure_optional_finite(
 
 def ensure_non_negative_int(value: object, field: str) -> int:
     """Return ``value`` if it is an int (not a bool) from 0 to ``MAX_COUNT``, or raise."""
+    if type(value) is int and 0 <= value <= MAX_COUNT:
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         raise _fail(field, "a non-negative int", value)
     if not 0 <= value <= MAX_COUNT:
