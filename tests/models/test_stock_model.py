@@ -75,7 +75,7 @@ def test_validate_catches_mutation_and_normalises() -> None:
         state.validate()
     assert info.value.field == "fetch_count"
     state.fetch_count = 1
-    state.last_news_check = datetime(2025, 1, 1, tzinfo=UTC)  # type: ignore[assignment]  # a date is required
+    state.last_news_check = datetime(2025, 1, 1, tzinfo=UTC)  # a date is required
     with pytest.raises(ValidationError) as info:
         state.validate()
     assert info.value.field == "last_news_check"

@@ -30,7 +30,8 @@ def test_enum_values_are_lower_case_names() -> None:
         for member in enum:
             assert member.value == member.name.lower()
     assert len(TaskType) == 15
-    assert TaskType.DEEP_FUNDAMENTAL_ANALYSIS == "deep_fundamental_analysis"
+    assert TaskType("deep_fundamental_analysis") is TaskType.DEEP_FUNDAMENTAL_ANALYSIS
+    assert isinstance(TaskType.HEALTH_CHECK, str)
     assert [p.value for p in TaskPriority] == ["critical", "high", "medium", "low"]
     assert [s.value for s in TaskStatus] == ["pending", "running", "succeeded", "failed"]
 
@@ -224,4 +225,3 @@ def test_decoding_ignores_unknown_fields(now: datetime) -> None:
     document["added_in_a_later_version"] = 1
     decoded = msgspec.json.decode(msgspec.json.encode(document), type=BackgroundTask)
     assert decoded == make_task(now)
-

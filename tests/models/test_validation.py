@@ -78,8 +78,8 @@ def test_normalize_symbol_accepts_and_normalises(raw: str, expected: str) -> Non
         "AAPL\x7f",
         "ÄAPL",
         "ß",
-        "ı",
-        "ＡＡＰＬ",
+        "\u0131",  # dotless i: upper() would turn it into an ASCII "I"
+        "\uff21\uff21\uff30\uff2c",  # full-width AAPL
         "X" * 33,
         "A*",
         "A%2F",
@@ -274,6 +274,7 @@ def test_ensure_score_map_stores_floats() -> None:
     scores: dict[str, Any] = {"value": 1, "growth": 0.5}
     assert ensure_score_map(scores) == {"value": 1.0, "growth": 0.5}
     assert type(scores["value"]) is float
+    bad: object
     for bad in ({"v": math.nan}, {"v": "1"}, {"v": True}, {2: 1.0}):
         with pytest.raises(ValidationError):
             ensure_score_map(bad)
@@ -353,6 +354,7 @@ def test_validate_json_size_limit() -> None:
 
 def test_validate_json_object_requires_a_dict() -> None:
     assert validate_json_object({"a": 1}, "m") == {"a": 1}
+    bad: object
     for bad in ([], "x", None, 1):
         with pytest.raises(ValidationError):
             validate_json_object(bad, "m")

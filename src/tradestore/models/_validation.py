@@ -109,6 +109,11 @@ def _fail(field: str, expected: str, value: object) -> ValidationError:
     return ValidationError(f"{field}: expected {expected}, got {_brief(value)}", field=field)
 
 
+def _refield(exc: ValidationError, field: str) -> ValidationError:
+    """``exc`` (about one item, named in its message) re-aimed at the whole ``field``."""
+    return ValidationError(exc.message, field=field)
+
+
 def utc_now() -> datetime:
     """The current time as an aware UTC datetime (the default for time stamps)."""
     return datetime.now(UTC)
@@ -129,8 +134,7 @@ def normalize_symbol(value: object, field: str = "symbol") -> str:
     if _SYMBOL_RE.fullmatch(text) is None:
         raise _fail(
             field,
-            f"1 to {MAX_SYMBOL_CHARS} ASCII letters, digits or '.-_&^=:' "
-            "with a letter or digit",
+            f"1 to {MAX_SYMBOL_CHARS} ASCII letters, digits or '.-_&^=:' with a letter or digit",
             value,
         )
     symbol = text.upper()
@@ -148,8 +152,7 @@ def validate_identifier(value: object, field: str) -> str:
     if _IDENTIFIER_RE.fullmatch(value) is None:
         raise _fail(
             field,
-            f"1 to {MAX_IDENTIFIER_CHARS} ASCII letters, digits or '.-_:' "
-            "with a letter or digit",
+            f"1 to {MAX_IDENTIFIER_CHARS} ASCII letters, digits or '.-_:' with a letter or digit",
             value,
         )
     return value
@@ -296,8 +299,11 @@ def ensure_str_list(value: object, field: str) -> list[str]:
         raise _fail(field, "a list of str", value)
     if len(value) > MAX_LIST_ITEMS:
         raise _fail(field, f"at most {MAX_LIST_ITEMS} items", f"{len(value)} items")
-    for index, item in enumerate(value):
-        ensure_text(item, f"{field}[{index}]")
+    try:
+        for index, item in enumerate(value):
+            ensure_text(item, f"{field}[{index}]")
+    except ValidationError as exc:
+        raise _refield(exc, field) from None
     return value
 
 
@@ -307,26 +313,35 @@ def _check_mapping(value: object, field: str) -> dict[Any, Any]:
         raise _fail(field, "a dict with str keys", value)
     if len(value) > MAX_LIST_ITEMS:
         raise _fail(field, f"at most {MAX_LIST_ITEMS} items", f"{len(value)} items")
-    for key in value:
-        ensure_text(key, f"{field} key", max_chars=MAX_IDENTIFIER_CHARS, allow_empty=False)
+    try:
+        for key in value:
+            ensure_text(key, f"{field} key", max_chars=MAX_IDENTIFIER_CHARS, allow_empty=False)
+    except ValidationError as exc:
+        raise _refield(exc, field) from None
     return value
 
 
 def ensure_token_usage(value: object, field: str = "token_usage") -> dict[str, int]:
     """Return ``value`` if it maps non-blank str keys to non-negative ints, or raise."""
     mapping = _check_mapping(value, field)
-    for key, count in mapping.items():
-        ensure_non_negative_int(count, f"{field}[{key!r}]")
+    try:
+        for key, count in mapping.items():
+            ensure_non_negative_int(count, f"{field}[{key!r}]")
+    except ValidationError as exc:
+        raise _refield(exc, field) from None
     return mapping
 
 
 def ensure_score_map(value: object, field: str = "scores") -> dict[str, float]:
     """Return ``value`` if it maps non-blank str keys to finite numbers (ints become floats)."""
     mapping = _check_mapping(value, field)
-    for key, score in mapping.items():
-        checked = ensure_finite(score, f"{field}[{key!r}]")
-        if type(score) is not float:
-            mapping[key] = checked
+    try:
+        for key, score in mapping.items():
+            checked = ensure_finite(score, f"{field}[{key!r}]")
+            if type(score) is not float:
+                mapping[key] = checked
+    except ValidationError as exc:
+        raise _refield(exc, field) from None
     return mapping
 
 
