@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import gc
 import os
 import shutil
-import subprocess
 import sys
 import textwrap
 import time
@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.persistence.test_durable_replace import FailingFS
+from tests.persistence.toy import ToyStore
 from tradestore.errors import (
     NotFoundError,
     StoreClosedError,
@@ -26,10 +28,8 @@ from tradestore.errors import (
 )
 from tradestore.persistence import FileSystem
 
-from tests.persistence.test_durable_replace import FailingFS
-from tests.persistence.toy import ToyStore
-
-SRC = str(Path(__file__).resolve().parents[2] / "src")
+ROOT = str(Path(__file__).resolve().parents[2])
+SRC = str(Path(ROOT) / "src")
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -129,10 +129,8 @@ async def test_cancelled_caller_still_commits_and_leaks_nothing(tmp_path: Path) 
             for _ in range(k):
                 await asyncio.sleep(0)
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
         await store.flush()
         seen = await store.all()
     after_reopen = await reopen_all(tmp_path)
@@ -251,7 +249,7 @@ async def test_second_writer_in_process_is_refused(tmp_path: Path) -> None:
 async def test_second_writer_process_is_refused_promptly(tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         import asyncio, sys, time
-        sys.path[:0] = [{SRC!r}, {str(Path(__file__).resolve().parents[2])!r}]
+        sys.path[:0] = [{SRC!r}, {ROOT!r}]
         from tests.persistence.toy import ToyStore
         from tradestore.errors import StoreLockedError
         async def main():
@@ -305,9 +303,9 @@ async def test_unclosed_store_warns(tmp_path: Path) -> None:
     store = ToyStore(tmp_path)
     await store.initialize()
     await store._lock.release()
-    with pytest.warns(ResourceWarning):
-        del store
-        gc.collect()
+    with pytest.warns(ResourceWarning, match="never closed"):
+        store.__del__()
+    store._state = "closed"
 
 
 async def test_unwritable_folder_gives_store_io_error(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.persistence.toy import Counter
 from tradestore.persistence._format import (
     DamagedFileError,
     Decoded,
@@ -17,8 +18,6 @@ from tradestore.persistence._format import (
     encode_file,
 )
 from tradestore.persistence._naming import decode_doc_name, doc_file_name
-
-from tests.persistence.toy import Counter
 
 DECODER: msgspec.json.Decoder[Decoded[dict[str, Counter]]] = msgspec.json.Decoder(
     Decoded[dict[str, Counter]]
