@@ -11,12 +11,13 @@ import logging
 import os
 import zlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tradestore.errors import NotFoundError, ValidationError
 from tradestore.models import (
     BackgroundTask,
+    TaskPriority,
     TaskStatus,
     ensure_aware,
     ensure_non_negative_int,
@@ -29,7 +30,9 @@ __all__ = ["TaskStore"]
 
 _log = logging.getLogger(__name__)
 _PARTITIONS = 16
-_FIELDS = frozenset(BackgroundTask.__struct_fields__)
+_FIELDS = frozenset(BackgroundTask.__struct_fields__) - {"task_id"}  # the key is fixed
+_PROBE = BackgroundTask(task_id="probe", task_type="probe", priority=TaskPriority.LOW,
+                        execute_at=datetime(2000, 1, 1, tzinfo=UTC))
 
 
 def _partition(task_id: str) -> str:
@@ -137,8 +140,8 @@ class TaskStore(BaseStore):
     async def update(self, task_id: str, **changes: Any) -> BackgroundTask:
         """Change some fields of a stored task; returns a copy of the updated task.
 
-        :raises ValidationError: ``task_id`` is malformed, a field name is unknown
-            (or is ``task_id`` with another value), or a new value is invalid.
+        :raises ValidationError: ``task_id`` is malformed, a field name is unknown,
+            or a new value is invalid.
         :raises NotFoundError: no task has this id.
         :raises StoreError: the store is read-only, closed, or the write failed.
         """
@@ -149,20 +152,22 @@ class TaskStore(BaseStore):
         if unknown:
             raise ValidationError(f"update: unknown BackgroundTask field(s) {unknown}",
                                   field=unknown[0])
-        if changes.pop("task_id", key) != key:
-            raise ValidationError("update: task_id cannot be changed", field="task_id")
+        probe = _PROBE.clone()  # no field check depends on another: validate on a stand-in
+        for name, value in changes.items():
+            setattr(probe, name, value)
+        probe.validate()
+        values = {name: getattr(probe, name) for name in changes}  # normalised (enums...)
         doc = _partition(key)
 
         def apply(txn: Txn[BackgroundTask]) -> BackgroundTask:
             current = txn.get(doc, key)
             if current is None:
                 raise NotFoundError(f"no task with id {key!r}", key=key)
-            if not changes:
+            if not values:
                 return current.clone()
             draft = current.clone()
-            for name, value in changes.items():
+            for name, value in values.items():
                 setattr(draft, name, value)
-            draft.validate()
             stored = draft.clone()  # shares no container with the caller's values
             txn.put(doc, key, stored)
             return stored.clone()
