@@ -14,7 +14,9 @@ Identifiers:
 - task ids, task types, strategy names and fiscal periods: taken as given, 1 to
   ``MAX_IDENTIFIER_CHARS`` (128) ASCII letters, digits and ``. - _ :`` with at
   least one letter or digit. No ``/``, ``\\``, blank or control character can
-  pass, and neither can ``.`` or ``..``.
+  pass, and neither can ``.`` or ``..``;
+- news ids: 1 to 256 printable ASCII characters without blanks, with a letter or
+  digit; derived from the URL when empty (see ``news_id_for_url``).
 
 Size limits, so that oversized payloads are refused before they are written:
 
@@ -23,7 +25,8 @@ Size limits, so that oversized payloads are refused before they are written:
 - URLs: at most ``MAX_URL_CHARS`` (8,192) characters, no blank or control
   character;
 - list fields and ``str``-keyed mappings (``token_usage``, ``scores``): at most
-  ``MAX_LIST_ITEMS`` (10,000) items;
+  ``MAX_LIST_ITEMS`` (10,000) items; mapping keys are non-blank and at most
+  ``MAX_IDENTIFIER_CHARS`` (128) characters;
 - JSON values (``metadata``, ``extra``): str, finite float, int in the 64-bit
   range, bool, None, lists and dicts with str keys, nested at most
   ``MAX_JSON_DEPTH`` (32) levels, at most ``MAX_JSON_BYTES`` (1 MiB) encoded;
