@@ -25,6 +25,7 @@ from tradestore.models import (
     TaskStatus,
     TaskType,
 )
+from tradestore.stores import FundamentalStore, StrategyLogStore
 
 __all__ = [
     "BackgroundTask",
@@ -33,6 +34,7 @@ __all__ = [
     "ErrorSeverity",
     "FundamentalAnalysis",
     "FundamentalSnapshot",
+    "FundamentalStore",
     "NewsItem",
     "NotFoundError",
     "PerformanceSummary",
@@ -43,6 +45,7 @@ __all__ = [
     "StoreIOError",
     "StoreLockedError",
     "StrategyLog",
+    "StrategyLogStore",
     "TaskPriority",
     "TaskStatus",
     "TaskType",
