@@ -14,7 +14,9 @@ Identifiers:
 - task ids, task types, strategy names and fiscal periods: taken as given, 1 to
   ``MAX_IDENTIFIER_CHARS`` (128) ASCII letters, digits and ``. - _ :`` with at
   least one letter or digit. No ``/``, ``\\``, blank or control character can
-  pass, and neither can ``.`` or ``..``.
+  pass, and neither can ``.`` or ``..``;
+- news ids: 1 to 256 printable ASCII characters without blanks, with a letter or
+  digit; derived from the URL when empty (see ``news_id_for_url``).
 
 Size limits, so that oversized payloads are refused before they are written:
 
@@ -23,7 +25,8 @@ Size limits, so that oversized payloads are refused before they are written:
 - URLs: at most ``MAX_URL_CHARS`` (8,192) characters, no blank or control
   character;
 - list fields and ``str``-keyed mappings (``token_usage``, ``scores``): at most
-  ``MAX_LIST_ITEMS`` (10,000) items;
+  ``MAX_LIST_ITEMS`` (10,000) items; mapping keys are non-blank and at most
+  ``MAX_IDENTIFIER_CHARS`` (128) characters;
 - JSON values (``metadata``, ``extra``): str, finite float, int in the 64-bit
   range, bool, None, lists and dicts with str keys, nested at most
   ``MAX_JSON_DEPTH`` (32) levels, at most ``MAX_JSON_BYTES`` (1 MiB) encoded;
@@ -35,7 +38,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timezone
 from typing import Any
 
 import msgspec
@@ -92,6 +95,11 @@ _SYMBOL_RE = re.compile(r"(?=[^A-Za-z0-9]*[A-Za-z0-9])[A-Za-z0-9.\-_&^=:]{1,32}"
 _IDENTIFIER_RE = re.compile(r"(?=[^A-Za-z0-9]*[A-Za-z0-9])[A-Za-z0-9.\-_:]{1,128}")
 _URL_RE = re.compile(r"[!-~]{1,8192}")
 
+# Symbols repeat on every scheduler update: remember the accepted spellings.
+_SYMBOL_CACHE: dict[str, str] = {}
+_SYMBOL_CACHE_SIZE = 4096
+_SYMBOL_CACHE_KEY_CHARS = 64
+
 
 def _brief(value: object) -> str:
     """A short repr of ``value`` for error messages."""
@@ -104,6 +112,11 @@ def _fail(field: str, expected: str, value: object) -> ValidationError:
     return ValidationError(f"{field}: expected {expected}, got {_brief(value)}", field=field)
 
 
+def _refield(exc: ValidationError, field: str) -> ValidationError:
+    """``exc`` (about one item, named in its message) re-aimed at the whole ``field``."""
+    return ValidationError(exc.message, field=field)
+
+
 def utc_now() -> datetime:
     """The current time as an aware UTC datetime (the default for time stamps)."""
     return datetime.now(UTC)
@@ -111,18 +124,28 @@ def utc_now() -> datetime:
 
 def normalize_symbol(value: object, field: str = "symbol") -> str:
     """Return the symbol stripped of surrounding blanks and upper-cased, or raise."""
-    if not isinstance(value, str):
+    if type(value) is str:
+        cached = _SYMBOL_CACHE.get(value)
+        if cached is not None:
+            return cached
+    elif isinstance(value, str):
+        value = str(value)
+    else:
         raise _fail(field, "a str symbol", value)
     text = value.strip(_BLANKS)
     # Match before upper(): upper() maps some non-ASCII letters to ASCII ("ß" -> "SS").
     if _SYMBOL_RE.fullmatch(text) is None:
         raise _fail(
             field,
-            f"1 to {MAX_SYMBOL_CHARS} ASCII letters, digits or '.-_&^=:' "
-            "with a letter or digit",
+            f"1 to {MAX_SYMBOL_CHARS} ASCII letters, digits or '.-_&^=:' with a letter or digit",
             value,
         )
-    return text.upper()
+    symbol = text.upper()
+    if len(value) <= _SYMBOL_CACHE_KEY_CHARS:
+        if len(_SYMBOL_CACHE) >= _SYMBOL_CACHE_SIZE:
+            _SYMBOL_CACHE.clear()
+        _SYMBOL_CACHE[value] = symbol
+    return symbol
 
 
 def validate_identifier(value: object, field: str) -> str:
@@ -132,8 +155,7 @@ def validate_identifier(value: object, field: str) -> str:
     if _IDENTIFIER_RE.fullmatch(value) is None:
         raise _fail(
             field,
-            f"1 to {MAX_IDENTIFIER_CHARS} ASCII letters, digits or '.-_:' "
-            "with a letter or digit",
+            f"1 to {MAX_IDENTIFIER_CHARS} ASCII letters, digits or '.-_:' with a letter or digit",
             value,
         )
     return value
@@ -151,6 +173,8 @@ def validate_strategy_name(value: object, field: str = "strategy_type") -> str:
 
 def ensure_aware(value: object, field: str) -> datetime:
     """Return ``value`` if it is a timezone-aware datetime, or raise."""
+    if type(value) is datetime and type(value.tzinfo) is timezone:
+        return value  # fast path: a fixed-offset zone always has an offset
     if not isinstance(value, datetime):
         raise _fail(field, "an aware datetime", value)
     if value.tzinfo is None or value.utcoffset() is None:
@@ -165,6 +189,8 @@ def ensure_optional_aware(value: object, field: str) -> datetime | None:
 
 def ensure_date(value: object, field: str) -> date:
     """Return ``value`` if it is a date (and not a datetime), or raise."""
+    if type(value) is date:
+        return value
     if not isinstance(value, date) or isinstance(value, datetime):
         raise _fail(field, "a date (not a datetime)", value)
     return value
@@ -213,6 +239,8 @@ def ensure_optional_finite(
 
 def ensure_non_negative_int(value: object, field: str) -> int:
     """Return ``value`` if it is an int (not a bool) from 0 to ``MAX_COUNT``, or raise."""
+    if type(value) is int and 0 <= value <= MAX_COUNT:
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         raise _fail(field, "a non-negative int", value)
     if not 0 <= value <= MAX_COUNT:
@@ -274,8 +302,11 @@ def ensure_str_list(value: object, field: str) -> list[str]:
         raise _fail(field, "a list of str", value)
     if len(value) > MAX_LIST_ITEMS:
         raise _fail(field, f"at most {MAX_LIST_ITEMS} items", f"{len(value)} items")
-    for index, item in enumerate(value):
-        ensure_text(item, f"{field}[{index}]")
+    try:
+        for index, item in enumerate(value):
+            ensure_text(item, f"{field}[{index}]")
+    except ValidationError as exc:
+        raise _refield(exc, field) from None
     return value
 
 
@@ -285,26 +316,35 @@ def _check_mapping(value: object, field: str) -> dict[Any, Any]:
         raise _fail(field, "a dict with str keys", value)
     if len(value) > MAX_LIST_ITEMS:
         raise _fail(field, f"at most {MAX_LIST_ITEMS} items", f"{len(value)} items")
-    for key in value:
-        ensure_text(key, f"{field} key", max_chars=MAX_IDENTIFIER_CHARS, allow_empty=False)
+    try:
+        for key in value:
+            ensure_text(key, f"{field} key", max_chars=MAX_IDENTIFIER_CHARS, allow_empty=False)
+    except ValidationError as exc:
+        raise _refield(exc, field) from None
     return value
 
 
 def ensure_token_usage(value: object, field: str = "token_usage") -> dict[str, int]:
     """Return ``value`` if it maps non-blank str keys to non-negative ints, or raise."""
     mapping = _check_mapping(value, field)
-    for key, count in mapping.items():
-        ensure_non_negative_int(count, f"{field}[{key!r}]")
+    try:
+        for key, count in mapping.items():
+            ensure_non_negative_int(count, f"{field}[{key!r}]")
+    except ValidationError as exc:
+        raise _refield(exc, field) from None
     return mapping
 
 
 def ensure_score_map(value: object, field: str = "scores") -> dict[str, float]:
     """Return ``value`` if it maps non-blank str keys to finite numbers (ints become floats)."""
     mapping = _check_mapping(value, field)
-    for key, score in mapping.items():
-        checked = ensure_finite(score, f"{field}[{key!r}]")
-        if type(score) is not float:
-            mapping[key] = checked
+    try:
+        for key, score in mapping.items():
+            checked = ensure_finite(score, f"{field}[{key!r}]")
+            if type(score) is not float:
+                mapping[key] = checked
+    except ValidationError as exc:
+        raise _refield(exc, field) from None
     return mapping
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 import msgspec
 
@@ -17,6 +17,9 @@ from tradestore.models._validation import (
 )
 
 __all__ = ["StockSchedulerState"]
+
+_DATE_FIELDS = ("last_news_check", "last_earnings_check", "last_fundamentals_check")
+_DATETIME_FIELDS = ("last_portfolio_update", "last_analysis_check")
 
 
 class StockSchedulerState(Model):
@@ -35,19 +38,21 @@ class StockSchedulerState(Model):
 
     def validate(self) -> None:
         """Check every field and normalise the symbol; raise ``ValidationError`` on bad values."""
-        # On the scheduler's hot path: skip the calls for the common None values.
+        # On the scheduler's hot path: exact-type checks first, the general checks
+        # (which raise with the right message) only when those do not settle it.
         self.symbol = normalize_symbol(self.symbol)
-        if self.last_news_check is not None:
-            ensure_date(self.last_news_check, "last_news_check")
-        if self.last_earnings_check is not None:
-            ensure_date(self.last_earnings_check, "last_earnings_check")
-        if self.last_fundamentals_check is not None:
-            ensure_date(self.last_fundamentals_check, "last_fundamentals_check")
-        if self.last_portfolio_update is not None:
-            ensure_aware(self.last_portfolio_update, "last_portfolio_update")
-        if self.last_analysis_check is not None:
-            ensure_aware(self.last_analysis_check, "last_analysis_check")
-        ensure_bool(self.needs_fundamentals_recheck, "needs_fundamentals_recheck")
-        ensure_non_negative_int(self.fetch_count, "fetch_count")
-        ensure_non_negative_int(self.error_count, "error_count")
+        for name in _DATE_FIELDS:
+            value = getattr(self, name)
+            if value is not None and type(value) is not date:
+                ensure_date(value, name)
+        for name in _DATETIME_FIELDS:
+            value = getattr(self, name)
+            if value is not None and not (
+                type(value) is datetime and type(value.tzinfo) is timezone
+            ):
+                ensure_aware(value, name)
+        if type(self.needs_fundamentals_recheck) is not bool:
+            ensure_bool(self.needs_fundamentals_recheck, "needs_fundamentals_recheck")
+        self.fetch_count = ensure_non_negative_int(self.fetch_count, "fetch_count")
+        self.error_count = ensure_non_negative_int(self.error_count, "error_count")
         ensure_aware(self.updated_at, "updated_at")
