@@ -10,15 +10,44 @@ flight) or something is wrong.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any, ClassVar
 
+from tradestore import (
+    BackgroundTask,
+    FundamentalSnapshot,
+    FundamentalStore,
+    NewsItem,
+    StockStateStore,
+    StrategyLog,
+    StrategyLogStore,
+    TaskPriority,
+    TaskStore,
+)
 from tradestore.persistence import BaseStore, FileSystem
 
 from .probe import ProbeStore
 
-__all__ = ["ADAPTERS", "Adapter", "ProbeAdapter", "adapter_names", "get_adapter"]
+__all__ = [
+    "ADAPTERS",
+    "Adapter",
+    "FundamentalAdapter",
+    "ProbeAdapter",
+    "StockStateAdapter",
+    "StrategyLogAdapter",
+    "TaskAdapter",
+    "adapter_names",
+    "get_adapter",
+]
+
+T0 = dt.datetime(2025, 3, 3, 14, 30, tzinfo=dt.UTC)
+D0 = dt.date(2025, 3, 3)
+
+
+def _clock() -> dt.datetime:
+    return T0
 
 Snapshot = dict[str, Any]
 
@@ -89,7 +118,186 @@ class ProbeAdapter(Adapter):
         return {k: [v, note] for k, (v, note) in (await store.items()).items()}
 
 
-ADAPTERS: dict[str, Adapter] = {"probe": ProbeAdapter()}
+class TaskAdapter(Adapter):
+    """TaskStore: save a task (five ids in turn), or update one already saved."""
+
+    name = "tasks"
+    folder = TaskStore.folder_name
+    _PRIORITIES = list(TaskPriority)
+
+    def open(self, data_dir: str | os.PathLike[str], *, fs: FileSystem | None = None,
+             read_only: bool = False, durable: bool = True) -> BaseStore:
+        return TaskStore(data_dir, fs=fs, read_only=read_only, durable=durable, clock=_clock)
+
+    @staticmethod
+    def _is_update(i: int) -> bool:
+        return i >= 5 and i % 3 == 2
+
+    async def apply(self, store: BaseStore, i: int) -> None:
+        assert isinstance(store, TaskStore)
+        if self._is_update(i):
+            await store.update(f"t{i % 5}", retry_count=i % 4, metadata={"i": i, "u": True})
+        else:
+            await store.save(BackgroundTask(
+                task_id=f"t{i % 5}", task_type="health_check",
+                priority=self._PRIORITIES[i % 4], execute_at=T0 + dt.timedelta(minutes=i),
+                interval_seconds=60.0, metadata={"i": i},
+            ))
+
+    def expected(self, n: int) -> Snapshot:
+        state: Snapshot = {}
+        for i in range(n):
+            key = f"t{i % 5}"
+            if self._is_update(i):
+                state[key] = [{"i": i, "u": True}, i % 4, state[key][2]]
+            else:
+                state[key] = [{"i": i}, 0, str(self._PRIORITIES[i % 4])]
+        return state
+
+    async def snapshot(self, store: BaseStore) -> Snapshot:
+        assert isinstance(store, TaskStore)
+        return {t.task_id: [t.metadata, t.retry_count, str(t.priority)]
+                for t in await store.list_tasks()}
+
+
+class StockStateAdapter(Adapter):
+    """StockStateStore: record a fetch (counters), now and then a news check date."""
+
+    name = "stock_state"
+    folder = StockStateStore.folder_name
+    SYMBOLS = ("AAPL", "MSFT", "BRK.B", "M&M", "^NSEI")
+
+    def open(self, data_dir: str | os.PathLike[str], *, fs: FileSystem | None = None,
+             read_only: bool = False, durable: bool = True) -> BaseStore:
+        return StockStateStore(data_dir, fs=fs, read_only=read_only, durable=durable,
+                               clock=_clock)
+
+    async def apply(self, store: BaseStore, i: int) -> None:
+        assert isinstance(store, StockStateStore)
+        symbol = self.SYMBOLS[i % 5]
+        if i % 7 == 6:
+            await store.update_news_check(symbol, D0 + dt.timedelta(days=i))
+        else:
+            await store.record_fetch(symbol, ok=i % 3 != 0)
+
+    def expected(self, n: int) -> Snapshot:
+        state: Snapshot = {}
+        for i in range(n):
+            fetches, errors, news = state.get(self.SYMBOLS[i % 5], [0, 0, None])
+            if i % 7 == 6:
+                news = (D0 + dt.timedelta(days=i)).isoformat()
+            else:
+                fetches, errors = fetches + 1, errors + (i % 3 == 0)
+            state[self.SYMBOLS[i % 5]] = [fetches, errors, news]
+        return state
+
+    async def snapshot(self, store: BaseStore) -> Snapshot:
+        assert isinstance(store, StockStateStore)
+        return {
+            sym: [s.fetch_count, s.error_count,
+                  s.last_news_check.isoformat() if s.last_news_check else None]
+            for sym, s in (await store.all_states()).items()
+        }
+
+
+class StrategyLogAdapter(Adapter):
+    """StrategyLogStore: add a log that merges into the day's log of one of two strategies."""
+
+    name = "strategy_logs"
+    folder = StrategyLogStore.folder_name
+    STRATEGIES = ("momentum", "mean-rev")
+
+    def open(self, data_dir: str | os.PathLike[str], *, fs: FileSystem | None = None,
+             read_only: bool = False, durable: bool = True) -> BaseStore:
+        return StrategyLogStore(data_dir, fs=fs, read_only=read_only, durable=durable,
+                                clock=_clock)
+
+    @staticmethod
+    def _day(i: int) -> dt.date:
+        return D0 - dt.timedelta(days=(i * 5) % 40)  # spans two months
+
+    async def apply(self, store: BaseStore, i: int) -> None:
+        assert isinstance(store, StrategyLogStore)
+        await store.add_log(self.STRATEGIES[i % 2], StrategyLog(
+            date=self._day(i), what_worked=[f"w{i % 7}"], trades_executed=2, wins=i % 2,
+            losses=1, pnl_realized=float(i), token_usage={"in": i},
+        ))
+
+    def expected(self, n: int) -> Snapshot:
+        state: Snapshot = {}
+        for i in range(n):
+            key = f"{self.STRATEGIES[i % 2]}/{self._day(i).isoformat()}"
+            worked, trades, wins, losses, pnl, tokens = state.get(key, [[], 0, 0, 0, 0.0, 0])
+            if f"w{i % 7}" not in worked:
+                worked = [*worked, f"w{i % 7}"]
+            state[key] = [worked, trades + 2, wins + i % 2, losses + 1, pnl + i, tokens + i]
+        return state
+
+    async def snapshot(self, store: BaseStore) -> Snapshot:
+        assert isinstance(store, StrategyLogStore)
+        out: Snapshot = {}
+        for strategy in await store.strategy_types():
+            for log in await store.get_logs_for_period(strategy, D0 - dt.timedelta(days=60),
+                                                       D0):
+                out[f"{strategy}/{log.date.isoformat()}"] = [
+                    log.what_worked, log.trades_executed, log.wins, log.losses,
+                    log.pnl_realized, log.token_usage.get("in", 0),
+                ]
+        return out
+
+
+class FundamentalAdapter(Adapter):
+    """FundamentalStore: save a snapshot (same key replaces), or a news item (dedup by id)."""
+
+    name = "fundamentals"
+    folder = FundamentalStore.folder_name
+    SYMBOLS = ("AAPL", "BRK.B")
+
+    def open(self, data_dir: str | os.PathLike[str], *, fs: FileSystem | None = None,
+             read_only: bool = False, durable: bool = True) -> BaseStore:
+        return FundamentalStore(data_dir, fs=fs, read_only=read_only, durable=durable,
+                                clock=_clock)
+
+    async def apply(self, store: BaseStore, i: int) -> None:
+        assert isinstance(store, FundamentalStore)
+        symbol = self.SYMBOLS[i % 2]
+        if i % 3 == 0:
+            await store.save_news([NewsItem(
+                symbol=symbol, title=f"n{i}", url=f"https://example.com/{i % 8}",
+                published_at=T0 - dt.timedelta(days=(i * 11) % 70),
+            )])
+        else:
+            await store.save_fundamentals(FundamentalSnapshot(
+                symbol=symbol, as_of=D0 - dt.timedelta(days=i % 4), source="test",
+                fetched_at=T0, pe_ratio=float(i),
+            ))
+
+    def expected(self, n: int) -> Snapshot:
+        state: Snapshot = {}
+        for i in range(n):
+            symbol = self.SYMBOLS[i % 2]
+            if i % 3 == 0:
+                state.setdefault(f"news/{i % 8}", f"{symbol}/n{i}")  # the first one is kept
+            else:
+                state[f"{symbol}/{(D0 - dt.timedelta(days=i % 4)).isoformat()}"] = float(i)
+        return state
+
+    async def snapshot(self, store: BaseStore) -> Snapshot:
+        assert isinstance(store, FundamentalStore)
+        out: Snapshot = {}
+        for symbol in await store.symbols():
+            for snap in await store.get_fundamentals_history(symbol):
+                out[f"{symbol}/{snap.as_of.isoformat()}"] = snap.pe_ratio
+        for item in await store.get_news():
+            out[f"news/{item.url.rsplit('/', 1)[1]}"] = f"{item.symbol}/{item.title}"
+        return out
+
+
+ADAPTERS: dict[str, Adapter] = {
+    a.name: a for a in (ProbeAdapter(), TaskAdapter(), StockStateAdapter(),
+                        StrategyLogAdapter(), FundamentalAdapter())
+}
+
 
 
 def adapter_names() -> list[str]:

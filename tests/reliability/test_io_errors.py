@@ -45,7 +45,8 @@ async def _prepare(adapter: Adapter, root: Path) -> Path:
     image = root / "image"
     shutil.copytree(live, image)  # every commit is synced: this is what a crash leaves
     await store.close()
-    (adapter.store_dir(image) / ".doc-stray.json.0123456789ab.tmp").write_bytes(b'{"half')
+    journal = journal_files(adapter.store_dir(image))[0]  # in a collection's own folder
+    (journal.parent / ".doc-stray.json.0123456789ab.tmp").write_bytes(b'{"half')
     return image
 
 
@@ -95,7 +96,8 @@ async def _sweep_commit(adapter: Adapter, image: Path, work: Path, n: int, alway
         assert cache == adapter.expected(done), "a failed write changed the cache"
     else:
         assert exc is None, f"{exc!r} raised with no fault injected"
-        assert cache == adapter.expected(BASE + 1)
+        done = BASE + 1
+        assert cache == adapter.expected(done)
     assert cache == await _disk_state(adapter, data_dir), "the cache differs from the disk"
     if not always:  # with every step failing, even the clean-up fails: the reopen removes it
         assert not temp_files(adapter.store_dir(data_dir)), "a temporary file was left behind"
