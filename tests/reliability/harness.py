@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from tradestore.errors import StoreError
@@ -12,6 +13,7 @@ from .adapters import Adapter, Snapshot
 
 __all__ = [
     "abandon",
+    "child_command",
     "files_under",
     "journal_files",
     "match_prefix",
@@ -51,3 +53,16 @@ async def abandon(store: BaseStore) -> None:
         await store.close()
     except StoreError:
         pass
+
+
+def child_command(*args: str) -> tuple[list[str], dict[str, str]]:
+    """The argv and environment to run ``_child.py`` with ``args`` in a new interpreter."""
+    package = __package__ or "reliability"
+    here = Path(__file__).resolve().parent
+    root = here.parents[len(package.split(".")) - 1]
+    import tradestore
+
+    src = Path(tradestore.__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(src)]),
+           "PYTHONWARNINGS": "error::ResourceWarning"}
+    return [sys.executable, "-m", f"{package}._child", *args], env

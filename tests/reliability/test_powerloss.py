@@ -24,7 +24,7 @@ from .figures import count
 from .harness import abandon, match_prefix, temp_files
 from .simfs import NoDirFsyncFileSystem, NoFileFsyncFileSystem, SimulatedFileSystem
 
-FIRST, SECOND = 5, 4  # mutations before and after the close (checkpoint) and reopen
+FIRST, SECOND = 3, 3  # mutations before and after the close (checkpoint) and reopen
 
 
 async def _workload(adapter: Adapter, data_dir: Path, fs: SimulatedFileSystem,
