@@ -6,6 +6,7 @@ different inodes of the same name.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import filelock
@@ -32,8 +33,16 @@ class WriterLock:
 
     async def acquire(self) -> None:
         """Take the lock now or raise StoreLockedError (never waits for the other writer)."""
+        attempt = asyncio.ensure_future(run_io(self._lock.acquire))
         try:
-            await run_io(self._lock.acquire)
+            await asyncio.shield(attempt)
+        except asyncio.CancelledError:
+            # The acquire goes on in its worker thread: wait for it and undo it, or the
+            # lock (and its descriptor) would stay held by a store that never opened.
+            await asyncio.wait([attempt])
+            if not attempt.cancelled() and attempt.exception() is None:
+                await run_io(self._lock.release, True)
+            raise
         except filelock.Timeout as exc:
             raise StoreLockedError(
                 f"{self.path.parent} is open for writing by another process", path=str(self.path)
