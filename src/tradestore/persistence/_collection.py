@@ -46,6 +46,7 @@ from tradestore.persistence._recovery import FolderScan, read_doc, scan_folder
 __all__ = ["Collection", "Txn"]
 
 _log = logging.getLogger(__name__)
+_READ_ONLY_ATTEMPTS = 20
 R = TypeVar("R", bound=msgspec.Struct)
 T = TypeVar("T")
 
@@ -140,6 +141,8 @@ class Collection(Generic[R]):
             )
         )
         self._lock = asyncio.Lock()
+        self._strict_listing = False
+        self._listed: set[str] = set()
         self._reset()
 
     def _reset(self) -> None:
@@ -160,7 +163,25 @@ class Collection(Generic[R]):
     # -- opening -------------------------------------------------------------------------
 
     async def open(self) -> None:
-        """Scan the folder, recover, and load the documents (all of them unless lazy)."""
+        """Scan the folder, recover, and load the documents (all of them unless lazy).
+
+        A read-only open shares the folder with a live writer: when a file it
+        has just listed is gone (a checkpoint folded and removed a journal, or
+        is rotating a document), the open starts again, so it never mixes an
+        old document with journals already folded away.
+        """
+        attempts = _READ_ONLY_ATTEMPTS if self._read_only else 1
+        for attempt in range(1, attempts + 1):
+            self._strict_listing = attempt < attempts
+            try:
+                await self._open_once()
+                return
+            except StoreIOError as exc:
+                if attempt == attempts or not isinstance(exc.__cause__, FileNotFoundError):
+                    raise
+            await asyncio.sleep(0.002 * attempt)
+
+    async def _open_once(self) -> None:
         self._reset()
         try:
             if not self._read_only:
@@ -172,6 +193,7 @@ class Collection(Generic[R]):
         except OSError as exc:
             raise StoreIOError.from_os_error(f"opening {self.folder}", exc) from exc
         self._files = dict(scan.doc_files)
+        self._listed = scan.listed
         for seq, changes in scan.journals:
             self._journals.append(seq)
             for doc, recs in changes.items():
@@ -214,6 +236,7 @@ class Collection(Generic[R]):
             records, seq, recovered = await run_io(
                 read_doc, self._fs, self.folder, name, self.name, doc, self._doc_decoder,
                 self._read_only, salvage,
+                self._read_only and self._strict_listing and name in self._listed,
             )
         except OSError as exc:
             raise StoreIOError.from_os_error(f"reading {self.folder / name}", exc) from exc
