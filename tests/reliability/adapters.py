@@ -123,7 +123,7 @@ class TaskAdapter(Adapter):
 
     name = "tasks"
     folder = TaskStore.folder_name
-    _PRIORITIES = list(TaskPriority)
+    _PRIORITIES: ClassVar[list[TaskPriority]] = list(TaskPriority)
 
     def open(self, data_dir: str | os.PathLike[str], *, fs: FileSystem | None = None,
              read_only: bool = False, durable: bool = True) -> BaseStore:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -49,10 +50,8 @@ def match_prefix(adapter: Adapter, snap: Snapshot, lo: int, hi: int) -> int | No
 
 async def abandon(store: BaseStore) -> None:
     """Let go of a store whose process 'died': close what can be closed, ignore its errors."""
-    try:
+    with contextlib.suppress(StoreError):
         await store.close()
-    except StoreError:
-        pass
 
 
 def child_command(*args: str) -> tuple[list[str], dict[str, str]]:

@@ -28,11 +28,11 @@ from pathlib import Path
 from tradestore.persistence import FileSystem
 
 __all__ = [
+    "TEMP_GLOB",
     "FaultyFileSystem",
     "NoDirFsyncFileSystem",
     "NoFileFsyncFileSystem",
     "SimulatedFileSystem",
-    "TEMP_GLOB",
 ]
 
 TEMP_GLOB = ".*.tmp"

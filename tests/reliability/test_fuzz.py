@@ -12,7 +12,9 @@ what it was, and so is what the store serves.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import functools
 import inspect
 import math
 from pathlib import Path
@@ -31,6 +33,7 @@ from tradestore import (
     NewsItem,
     NotFoundError,
     StrategyLog,
+    TaskPriority,
     ValidationError,
 )
 from tradestore.persistence import BaseStore
@@ -53,7 +56,8 @@ _numbers = st.one_of(
 _texts = st.one_of(
     st.text(), st.text(st.characters(codec="utf-8"), max_size=40),
     st.sampled_from(["", " ", "../../etc/passwd", "a/b", "\x00", "AAPL\n", "a" * 129,
-                     "A" * 33, "CON", ".", "..", "~", "%2e%2e", "\ud800", "ＡＡＰＬ"]),
+                     "A" * 33, "CON", ".", "..", "~", "%2e%2e", "\ud800",
+                     "\uff21\uff21\uff30\uff2c"]),
     st.integers(0, 3_000_000).map(lambda n: "x" * n),  # oversized payloads
 )
 _scalars = st.one_of(st.none(), st.booleans(), _numbers, _texts, _naive, _aware, st.dates(),
@@ -70,7 +74,8 @@ _IDS = st.sampled_from(["t0", "t1", "task.a:1", "momentum", "mean-rev"])
 
 def _valid_models() -> dict[str, Any]:
     return {
-        "task": BackgroundTask(task_id="t0", task_type="health_check", priority="high",
+        "task": BackgroundTask(task_id="t0", task_type="health_check",
+                               priority=TaskPriority.HIGH,
                                execute_at=T0, interval_seconds=60.0),
         "log": StrategyLog(date=D0, what_worked=["a"], trades_executed=1, wins=1),
         "snapshot": FundamentalSnapshot(symbol="AAPL", as_of=D0, fetched_at=T0, pe_ratio=1.0),
@@ -102,10 +107,9 @@ def _broken_model(draw: st.DrawFn, model: Any) -> Any:
               if (type(clone).__name__, f.name) not in KNOWN_DEFECTS]
     if draw(st.booleans()):
         field = draw(st.sampled_from(fields))
-        try:
+        # A model may refuse on assignment: then it is simply not broken.
+        with contextlib.suppress(ValidationError):
             setattr(clone, field.name, draw(ANYTHING))
-        except ValidationError:  # a model may refuse on assignment: then it is not broken
-            pass
     return clone
 
 
@@ -127,14 +131,18 @@ def _plausible(name: str) -> st.SearchStrategy[Any]:
     return table.get(name, _aware)
 
 
+def _not_in(names: frozenset[str], key: str) -> bool:
+    return key not in names
+
+
 def _arguments(sig: inspect.Signature) -> st.SearchStrategy[dict[str, Any]]:
     parts: dict[str, st.SearchStrategy[Any]] = {}
     for param in list(sig.parameters.values())[1:]:
         if param.kind is inspect.Parameter.VAR_KEYWORD:
             fields = [f.name for f in msgspec.structs.fields(BackgroundTask)]
-            named = set(sig.parameters)
-            keys = st.one_of(st.sampled_from(fields), st.text(max_size=6)).filter(
-                lambda k: k not in named)
+            keys: st.SearchStrategy[str] = st.one_of(
+                st.sampled_from(fields), st.text(max_size=6)
+            ).filter(functools.partial(_not_in, frozenset(sig.parameters)))
             parts["**"] = st.dictionaries(keys, ANYTHING, max_size=3)
             continue
         value = st.one_of(ANYTHING, _plausible(param.name))

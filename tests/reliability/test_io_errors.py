@@ -15,18 +15,16 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tradestore.errors import StoreError, StoreIOError
-from tradestore.persistence import BaseStore, FileSystem
 
 from .adapters import Adapter, adapter_names, get_adapter
 from .figures import count
-from .harness import journal_files, temp_files
+from .harness import child_command, journal_files, temp_files
 from .simfs import FaultyFileSystem
 
 BASE = 6  # mutations in the folder before the operation under test
@@ -260,11 +258,10 @@ asyncio.run(main())
 
 
 def test_file_size_limit_gives_store_io_error(tmp_path: Path) -> None:
-    src = Path(__import__("tradestore").__file__).parents[1]
-    root = Path(__file__).parents[2] if __package__ != "reliability" else Path(__file__).parents[1]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(root)])}
+    _argv, env = child_command()
     done = subprocess.run(
-        [sys.executable, "-c", _FSIZE_CHILD, f"{__package__}.probe", str(tmp_path / "d")],
+        [sys.executable, "-c", _FSIZE_CHILD, f"{__package__ or 'reliability'}.probe",
+         str(tmp_path / "d")],
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -283,5 +280,3 @@ async def test_fault_injector_counts_every_step(tmp_path: Path) -> None:
     fs.close(fd)
     assert fs.failures == ["write"]
     assert path.read_bytes() == b""
-    assert isinstance(FileSystem(), FileSystem) and uuid.uuid4()
-    assert isinstance(BaseStore, type)

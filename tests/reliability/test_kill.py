@@ -67,9 +67,8 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_write(name: str, tmp_pa
         done = found
         assert not temp_files(folder), "temporary files survived a reopen"
         assert not journal_files(folder), "journals survived a clean close"
-        assert not (folder / "quarantine").exists() and not any(
-            p.parent.name == "quarantine" for p in files_under(folder)
-        ), "a kill was taken for damage"
+        assert not any(p.parent.name == "quarantine" for p in files_under(folder)), (
+            "a kill was taken for damage")
     count("kill.rounds", ROUNDS, store=name)
     count("kill.processes", ROUNDS, store=name)
     count("kill.acknowledged", acked_total, store=name)

@@ -10,11 +10,15 @@ leaked descriptor, temporary file or lock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import os
 import subprocess
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,7 +53,7 @@ def test_second_writer_refused_while_readers_read_consistent_data(
         elapsed = time.monotonic() - started
         assert isinstance(refused, StoreLockedError), f"a second writer got {refused!r}"
         assert elapsed < 1.0, f"the second writer waited {elapsed:.2f}s"
-        seen = []
+        seen: list[dict[str, Any]] = []
         for reader in readers:
             out, err = reader.communicate(timeout=60)
             assert reader.returncode == 0, err.decode()
@@ -90,18 +94,15 @@ async def _read(adapter: Adapter, data_dir: Path) -> dict[str, object]:
         await store.close()
 
 
-async def _cancel_after(coro_factory: object, k: int) -> bool:
+async def _cancel_after(coro_factory: Callable[[], Awaitable[None]], k: int) -> bool:
     """Start the call, let the loop turn ``k`` times, cancel; whether it finished first."""
-    assert callable(coro_factory)
     task = asyncio.ensure_future(coro_factory())
     for _ in range(k):
         await asyncio.sleep(0)
     finished = task.done()
     task.cancel()
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await task
-    except asyncio.CancelledError:
-        pass
     return finished
 
 
@@ -123,7 +124,7 @@ async def test_cancelled_callers_leave_a_consistent_store_and_leak_nothing(
     await store.initialize()
     done = 0
     for k in range(400):
-        finished = await _cancel_after(lambda: adapter.apply(store, done), k)
+        finished = await _cancel_after(functools.partial(adapter.apply, store, done), k)
         cancels += not finished
         await store.flush()
         snap = await adapter.snapshot(store)
