@@ -524,6 +524,11 @@ def _method(config: RunConfig) -> list[str]:
         "- Event-loop stall: a coroutine sleeping 1 ms records how late it wakes up, over each "
         "case's timed part (W4: inside the fresh process, over open + first read). Tables show "
         "the median over repeats; the stall target uses the worst case of any repeat.",
+        "- Between two operations the workload gives the event loop one turn "
+        "(`await asyncio.sleep(0)`, untimed except in W1's wall clock), as a scheduler doing "
+        "other work would; so a store whose calls never suspend is not blamed for the "
+        "workload's own loop. W5 times reads in batches of 64 between such turns. W6 "
+        "appends/s is 1 / mean append latency; the query time is the median of the queries.",
         "- Floors run their loop of operations in one worker thread, with no event-loop overhead.",
         f"- Time budget: {budget}.",
         f"- Repeats: {config.repeats}. Sizes: `{config.sizes}`.",
