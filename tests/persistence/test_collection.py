@@ -363,3 +363,30 @@ async def test_fsync_failure_is_not_retried_as_success(tmp_path: Path) -> None:
         assert fs.calls.count("fsync") == 1
         fs.fail = None
     assert await reopen_all(tmp_path) == {}
+
+
+async def test_read_only_opens_see_whole_commits_beside_a_busy_writer(tmp_path: Path) -> None:
+    names = [f"k{i}" for i in range(40)]  # spread over all 8 documents
+    torn: list[set[int]] = []
+    views = 0
+    async with ToyStore(tmp_path, checkpoint_every=2, durable=False) as writer:
+        await writer.set_many(dict.fromkeys(names, 0))
+        done = False
+
+        async def write() -> None:
+            nonlocal done
+            for value in range(1, 300):
+                await writer.set_many(dict.fromkeys(names, value))
+                await asyncio.sleep(0)
+            done = True
+
+        task = asyncio.create_task(write())
+        while not done:
+            async with ToyStore(tmp_path, read_only=True) as reader:
+                values = set((await reader.all()).values())
+            views += 1
+            if len(values) != 1:
+                torn.append(values)
+        await task
+    assert views >= 2
+    assert torn == [], f"readers saw torn commits: {torn[:3]}"

@@ -50,6 +50,10 @@ R = TypeVar("R", bound=msgspec.Struct)
 T = TypeVar("T")
 
 
+class _Unsettled(Exception):
+    """A read-only open saw the writer mid-checkpoint."""
+
+
 class _Batch:
     """Changes not yet durable, with the committed value of every key they touch."""
 
@@ -140,6 +144,7 @@ class Collection(Generic[R]):
             )
         )
         self._lock = asyncio.Lock()
+        self._settle_anyway = False
         self._reset()
 
     def _reset(self) -> None:
@@ -156,11 +161,26 @@ class Collection(Generic[R]):
         self._checkpointer: asyncio.Task[None] | None = None
         self._journal_bytes = 0
         self._idle: asyncio.TimerHandle | None = None
+        self._scan_seq = 0
 
     # -- opening -------------------------------------------------------------------------
 
     async def open(self) -> None:
-        """Scan the folder, recover, and load the documents (all of them unless lazy)."""
+        """Scan the folder, recover, and load the documents (all of them unless lazy).
+
+        A read-only open races with the writer's checkpoints (a journal removed,
+        a document being rotated): it starts over until it reads a settled state.
+        """
+        for attempt in range(20):
+            try:
+                await self._open_once()
+                return
+            except _Unsettled:
+                await asyncio.sleep(0.005 * (attempt + 1))
+        self._settle_anyway = True
+        await self._open_once()
+
+    async def _open_once(self) -> None:
         self._reset()
         try:
             if not self._read_only:
@@ -169,6 +189,10 @@ class Collection(Generic[R]):
                 scan_folder, self._fs, self.folder, self.name, self._journal_decoder,
                 self._read_only,
             )
+        except FileNotFoundError as exc:
+            if self._read_only:
+                raise _Unsettled from exc
+            raise StoreIOError.from_os_error(f"opening {self.folder}", exc) from exc
         except OSError as exc:
             raise StoreIOError.from_os_error(f"opening {self.folder}", exc) from exc
         self._files = dict(scan.doc_files)
@@ -178,6 +202,7 @@ class Collection(Generic[R]):
                 self._overlay.setdefault(doc, []).append((seq, recs))
                 self._dirty.add(doc)
         top = max([scan.checkpoint_seq or 0, *self._journals])
+        self._scan_seq = top
         self._committed_seq = top
         self._next_seq = top + 1
         if not self._lazy or (scan.checkpoint_seq is None and scan.doc_files):
@@ -226,6 +251,10 @@ class Collection(Generic[R]):
                         records.pop(key, None)
                     else:
                         records[key] = rec
+        if self._read_only and not self._settle_anyway and (recovered or seq > self._scan_seq):
+            # A checkpoint ran since the scan (or is mid-rotation): this document is
+            # newer than the journals read, so the view would not be one state.
+            raise _Unsettled
         self._docs[doc] = records
         self._files.setdefault(doc, name)
         if recovered:
