@@ -25,6 +25,7 @@ from tradestore.models import (
     TaskStatus,
     TaskType,
 )
+from tradestore.stores import StockStateStore, TaskStore
 
 __all__ = [
     "BackgroundTask",
@@ -37,6 +38,7 @@ __all__ = [
     "NotFoundError",
     "PerformanceSummary",
     "StockSchedulerState",
+    "StockStateStore",
     "StoreClosedError",
     "StoreCorruptedError",
     "StoreError",
@@ -45,6 +47,7 @@ __all__ = [
     "StrategyLog",
     "TaskPriority",
     "TaskStatus",
+    "TaskStore",
     "TaskType",
     "TradingError",
     "ValidationError",
