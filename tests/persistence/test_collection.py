@@ -390,3 +390,16 @@ async def test_read_only_opens_see_whole_commits_beside_a_busy_writer(tmp_path: 
         await task
     assert views >= 2
     assert torn == [], f"readers saw torn commits: {torn[:3]}"
+
+
+async def test_checkpoint_folds_journals_into_documents(tmp_path: Path) -> None:
+    async with ToyStore(tmp_path) as store:
+        await store.set_many({f"k{i}": i for i in range(20)})
+        await store.add("k1")
+        folder = tmp_path / "toy"
+        assert list(folder.glob("journal-*.json"))
+        await store.checkpoint()
+        assert not list(folder.glob("journal-*.json"))
+        assert list(folder.glob("doc-*.json"))
+        assert await store.get("k1") == 2
+    assert (await reopen_all(tmp_path))["k1"] == 2
