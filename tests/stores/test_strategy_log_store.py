@@ -25,6 +25,7 @@ from tradestore import (
     StrategyLogStore,
     ValidationError,
 )
+from tradestore.persistence import FileSystem
 
 T0 = dt.datetime(2025, 3, 14, 12, 0, tzinfo=dt.UTC)
 DAY = dt.date(2025, 3, 14)
@@ -49,6 +50,18 @@ def folder_bytes(root: Path) -> dict[str, bytes]:
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*")) if p.is_file()
     }
+
+
+class CountingFS(FileSystem):
+    """Records which document files are read."""
+
+    def __init__(self) -> None:
+        self.reads: list[str] = []
+
+    def read(self, path: Path) -> bytes:
+        if path.name.startswith("doc-"):
+            self.reads.append(path.name)
+        return super().read(path)
 
 
 def all_paths(root: Path) -> list[Path]:
@@ -326,6 +339,18 @@ async def test_reopen_round_trip(data_dir: Path, clock: FakeClock) -> None:
         assert await s.strategy_types() == ["s0", "s1", "s2"]
 
 
+async def test_recent_logs_read_only_the_months_they_cover(data_dir: Path) -> None:
+    clock = FakeClock(dt.datetime(2025, 3, 10, 12, tzinfo=dt.UTC))
+    async with StrategyLogStore(data_dir, clock=clock, durable=False) as s:
+        for i in range(400):
+            await s.add_log("s", log(dt.date(2025, 3, 10) - dt.timedelta(days=i)))
+    fs = CountingFS()
+    async with StrategyLogStore(data_dir, clock=clock, durable=False, fs=fs) as s:
+        assert fs.reads == []
+        assert len(await s.get_recent_logs("s")) == 31
+        assert sorted(fs.reads) == ["doc-s~2f2025-02.json", "doc-s~2f2025-03.json"]
+
+
 # -- copies, bad input, modes, paths -------------------------------------------------------
 
 
@@ -579,6 +604,6 @@ class StrategyLogMachine(RuleBasedStateMachine):
 
 TestStrategyLogMachine = StrategyLogMachine.TestCase
 TestStrategyLogMachine.settings = settings(
-    max_examples=25, stateful_step_count=25, deadline=None,
+    max_examples=40, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
