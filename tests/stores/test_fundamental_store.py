@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import errno
 import math
 import os
 import shutil
@@ -25,6 +26,7 @@ from tradestore import (
     NewsItem,
     StoreClosedError,
     StoreError,
+    StoreIOError,
     ValidationError,
 )
 from tradestore.persistence import FileSystem
@@ -62,6 +64,17 @@ class CountingFS(FileSystem):
         if path.name.startswith("doc-"):
             self.reads.append(f"{path.parent.name}/{path.name}")
         return super().read(path)
+
+
+class FullDiskFS(FileSystem):
+    """Fails every write with ENOSPC while ``full`` is set."""
+
+    full = False
+
+    def write(self, fd: int, data: bytes) -> None:
+        if self.full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        super().write(fd, data)
 
 
 def all_paths(root: Path) -> list[Path]:
@@ -314,6 +327,26 @@ async def test_queries_read_only_the_documents_they_need(data_dir: Path) -> None
         fs.reads.clear()
         assert not await s.is_stale("AAPL", dt.timedelta(days=10**5))
         assert fs.reads == ["snapshots/doc-AAPL~2f2024.json"]
+
+
+async def test_failed_news_write_forgets_nothing_and_claims_nothing(data_dir: Path) -> None:
+    fs = FullDiskFS()
+    async with FundamentalStore(data_dir, durable=False, fs=fs) as s:
+        await s.save_news([news("kept")])
+        fs.full = True
+        with pytest.raises(StoreIOError) as info:
+            await s.save_news([news("lost"), news("kept")])
+        assert isinstance(info.value.__cause__, OSError)
+        with pytest.raises(StoreIOError):
+            await s.save_fundamentals(snap("LOST"))
+        assert [n.id for n in await s.get_news()] == ["kept"]
+        assert await s.symbols() == ["AAPL"]
+        fs.full = False
+        # The failed batch left no trace in the id index: its item is new now.
+        assert await s.save_news([news("lost"), news("kept")]) == 1
+    async with FundamentalStore(data_dir, durable=False) as s:
+        assert sorted(n.id for n in await s.get_news()) == ["kept", "lost"]
+        assert await s.symbols() == ["AAPL"]
 
 
 # -- symbols and round trips ---------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import errno
 import math
 import os
 import shutil
@@ -21,6 +22,7 @@ from tradestore import (
     PerformanceSummary,
     StoreClosedError,
     StoreError,
+    StoreIOError,
     StrategyLog,
     StrategyLogStore,
     ValidationError,
@@ -62,6 +64,17 @@ class CountingFS(FileSystem):
         if path.name.startswith("doc-"):
             self.reads.append(path.name)
         return super().read(path)
+
+
+class FullDiskFS(FileSystem):
+    """Fails every write with ENOSPC while ``full`` is set."""
+
+    full = False
+
+    def write(self, fd: int, data: bytes) -> None:
+        if self.full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        super().write(fd, data)
 
 
 def all_paths(root: Path) -> list[Path]:
@@ -200,6 +213,27 @@ async def test_300_concurrent_adds_to_one_day_sum_exactly(
         assert sorted(merged.what_worked) == sorted(f"w{i}" for i in range(7))
     async with StrategyLogStore(data_dir, clock=clock, read_only=True) as again:
         assert await again.get_log("s", DAY) == merged
+
+
+async def test_failed_write_leaves_the_merged_log_as_committed(data_dir: Path) -> None:
+    fs = FullDiskFS()
+    async with StrategyLogStore(data_dir, durable=False, fs=fs) as s:
+        await s.add_log("s", log(trades_executed=1, what_worked=["a"]))
+        fs.full = True
+        with pytest.raises(StoreIOError):
+            await s.add_log("s", log(trades_executed=5, what_worked=["b"]))
+        with pytest.raises(StoreIOError):
+            await s.add_log("new", log(trades_executed=5))
+        kept = await s.get_log("s", DAY)
+        assert kept is not None
+        assert (kept.trades_executed, kept.what_worked) == (1, ["a"])
+        assert await s.strategy_types() == ["s"]
+        fs.full = False
+        merged = await s.add_log("s", log(trades_executed=2, what_worked=["c"]))
+        assert (merged.trades_executed, merged.what_worked) == (3, ["a", "c"])
+    async with StrategyLogStore(data_dir, durable=False) as s:
+        assert await s.get_log("s", DAY) == merged
+        assert await s.strategy_types() == ["s"]
 
 
 # -- queries -------------------------------------------------------------------------------
