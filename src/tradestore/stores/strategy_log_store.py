@@ -98,7 +98,10 @@ class StrategyLogStore(BaseStore):
         return self._index
 
     def today(self) -> dt.date:
-        """Today's date in the store's time zone, by its clock."""
+        """Today's date in the store's time zone, by its clock.
+
+        :raises ValidationError: the clock returned a naive datetime.
+        """
         return self.now().astimezone(self.tz).date()
 
     async def _period(self, strategy: str, start: dt.date, end: dt.date) -> list[StrategyLog]:
@@ -121,7 +124,10 @@ class StrategyLogStore(BaseStore):
         return await self._period(strategy, _days_before(today, span), today)
 
     async def reload(self) -> None:
-        """Re-read the files (for a read-only store, see the writer's latest commits)."""
+        """Re-read the files (for a read-only store, see the writer's latest commits).
+
+        :raises StoreError: a file could not be read or is damaged beyond recovery.
+        """
         await super().reload()
         self._index = None
 
@@ -261,7 +267,10 @@ class StrategyLogStore(BaseStore):
         }
 
     async def strategy_types(self) -> list[str]:
-        """The strategies that have at least one log, sorted."""
+        """The strategies that have at least one log, sorted.
+
+        :raises StoreError: a document could not be read.
+        """
         await self._ready()
         names: list[str] = []
         for name, months in sorted(self._months().items()):
