@@ -25,7 +25,7 @@ from tradestore.models import (
     TaskStatus,
     TaskType,
 )
-from tradestore.stores import StockStateStore, TaskStore
+from tradestore.stores import FundamentalStore, StockStateStore, StrategyLogStore, TaskStore
 
 __all__ = [
     "BackgroundTask",
@@ -34,6 +34,7 @@ __all__ = [
     "ErrorSeverity",
     "FundamentalAnalysis",
     "FundamentalSnapshot",
+    "FundamentalStore",
     "NewsItem",
     "NotFoundError",
     "PerformanceSummary",
@@ -45,6 +46,7 @@ __all__ = [
     "StoreIOError",
     "StoreLockedError",
     "StrategyLog",
+    "StrategyLogStore",
     "TaskPriority",
     "TaskStatus",
     "TaskStore",
