@@ -1,8 +1,8 @@
-"""Benchmark suite of tradestore: the same workloads on tradestore and its peers.
+"""The benchmark suite: tradestore beside its peers (run with ``python -m benchmarks``).
 
-Run it with ``python -m benchmarks [--quick] [--only W1,W3] [--systems ...]``;
-the workloads and peers are defined in ``/work/shared/BENCHMARKS.md`` and
-summarised in the generated ``docs/benchmarks.md``.
+``python -m benchmarks [--quick] [--only W1,W3] [--systems ...]`` runs the
+workloads W1-W6 on every system in one run and writes ``docs/benchmarks.md``,
+``docs/benchmarks.json`` and ``docs/benchmarks.png``.
 """
 
 __all__: list[str] = []

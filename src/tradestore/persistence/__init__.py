@@ -1,0 +1,23 @@
+"""The durable-file layer every store is built on (stores never touch files themselves)."""
+
+from tradestore.persistence._collection import Collection, Txn
+from tradestore.persistence._format import FORMAT, VERSION
+from tradestore.persistence._fs import FileSystem, durable_replace, run_io
+from tradestore.persistence._lock import WriterLock
+from tradestore.persistence._store import BaseStore, Clock
+from tradestore.persistence._verify import Problem, RepairReport
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "BaseStore",
+    "Clock",
+    "Collection",
+    "FileSystem",
+    "Problem",
+    "RepairReport",
+    "Txn",
+    "WriterLock",
+    "durable_replace",
+    "run_io",
+]

@@ -1,0 +1,88 @@
+"""The pure rules of StockStateStore: partitioning, the time zone, when a fetch is due."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tradestore.errors import ValidationError
+from tradestore.models import StockSchedulerState, normalize_symbol
+
+__all__ = ["KINDS", "PARTITIONS", "SymbolKeys", "is_due", "oldest_first", "partition", "zone"]
+
+PARTITIONS = 1024
+KINDS = {  # kind of fetch -> the state field holding the date of the last one
+    "news": "last_news_check",
+    "earnings": "last_earnings_check",
+    "fundamentals": "last_fundamentals_check",
+}
+
+
+def partition(symbol: str) -> str:
+    """The document a normalised symbol lives in: a stable hash, never the symbol itself."""
+    return f"{zlib.crc32(symbol.encode()) % PARTITIONS:03x}"
+
+
+def zone(tz: object) -> ZoneInfo:
+    """The IANA zone named ``tz`` (a ZoneInfo is taken as is); ValidationError if unknown."""
+    if isinstance(tz, ZoneInfo):
+        return tz
+    if not isinstance(tz, str):
+        raise ValidationError(f"tz: expected an IANA zone name, got {tz!r:.80}", field="tz")
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValidationError(f"tz: unknown IANA zone {tz!r:.80}", field="tz") from exc
+
+
+class SymbolKeys:
+    """Symbol string -> (normalised symbol, document), remembering recent strings."""
+
+    __slots__ = ("_cache", "_size")
+
+    def __init__(self, size: int = 65_536) -> None:
+        self._cache: dict[str, tuple[str, str]] = {}
+        self._size = size
+
+    def __call__(self, symbol: object) -> tuple[str, str]:
+        """The key of ``symbol``; raises ValidationError for a malformed one."""
+        if type(symbol) is not str:
+            return self._compute(symbol)
+        hit = self._cache.get(symbol)
+        if hit is None:
+            hit = self._compute(symbol)
+            if len(self._cache) >= self._size:
+                self._cache.clear()  # bounded: arbitrary inputs cannot grow it forever
+            self._cache[symbol] = hit
+        return hit
+
+    @staticmethod
+    def _compute(symbol: object) -> tuple[str, str]:
+        sym = normalize_symbol(symbol)
+        return sym, partition(sym)
+
+
+def is_due(kind: str, state: StockSchedulerState | None, today: date, interval: int) -> bool:
+    """Whether a fetch of ``kind`` is due: never done, ``interval`` days ago or more, flagged."""
+    if state is None:
+        return True
+    if kind == "fundamentals" and state.needs_fundamentals_recheck:
+        return True
+    last: date | None = getattr(state, KINDS[kind])
+    return last is None or (today - last).days >= interval
+
+
+def oldest_first(
+    found: Sequence[tuple[str, StockSchedulerState | None]], kind: str, limit: int | None
+) -> list[str]:
+    """Symbols never checked for ``kind`` first (in input order), then oldest; ties by input."""
+    field = KINDS[kind]
+
+    def rank(index: int) -> tuple[bool, date, int]:
+        state = found[index][1]
+        last: date | None = None if state is None else getattr(state, field)
+        return (last is not None, last or date.min, index)
+
+    return [found[i][0] for i in sorted(range(len(found)), key=rank)[:limit]]

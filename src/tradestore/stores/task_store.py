@@ -1,0 +1,222 @@
+"""TaskStore: the scheduler's background tasks, durable in ``<data_dir>/tasks/``.
+
+Tasks are spread over 16 documents by a stable hash of their id
+(``zlib.crc32(task_id) % 16``), so one change rewrites a small document at
+checkpoint time, and the whole collection is loaded at ``initialize()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import zlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from tradestore.errors import NotFoundError, ValidationError
+from tradestore.models import (
+    BackgroundTask,
+    TaskPriority,
+    TaskStatus,
+    ensure_aware,
+    ensure_non_negative_int,
+    validate_identifier,
+    validate_task_id,
+)
+from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
+
+__all__ = ["TaskStore"]
+
+_log = logging.getLogger(__name__)
+_PARTITIONS = 16
+_FIELDS = frozenset(BackgroundTask.__struct_fields__) - {"task_id"}  # the key is fixed
+_PROBE = BackgroundTask(task_id="probe", task_type="probe", priority=TaskPriority.LOW,
+                        execute_at=datetime(2000, 1, 1, tzinfo=UTC))
+
+
+def _partition(task_id: str) -> str:
+    """The document a task id lives in: a stable hash, never the id itself."""
+    return f"{zlib.crc32(task_id.encode()) % _PARTITIONS:x}"
+
+
+def _checked(task: object, field: str = "task") -> BackgroundTask:
+    """A validated private copy of ``task`` (the caller's object is left alone)."""
+    if not isinstance(task, BackgroundTask):
+        raise ValidationError(f"{field}: expected a BackgroundTask, got {type(task).__name__}",
+                              field=field)
+    copy = task.clone()
+    copy.validate()
+    return copy
+
+
+class TaskStore(BaseStore):
+    """Background tasks keyed by ``task_id``; reads return copies."""
+
+    folder_name = "tasks"
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        *,
+        durable: bool = True,
+        read_only: bool = False,
+        clock: Clock | None = None,
+        fs: FileSystem | None = None,
+    ) -> None:
+        super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs)
+        self._tasks = self._collection(None, "tasks", BackgroundTask, lazy=False)
+
+    async def save(self, task: BackgroundTask) -> None:
+        """Insert or replace ``task`` (a copy is stored); durable when this returns.
+
+        :raises ValidationError: ``task`` is not a valid BackgroundTask.
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        await self._ready()
+        self._check_writable()
+        stored = _checked(task)
+        key = stored.task_id
+        doc = _partition(key)
+
+        def apply(txn: Txn[BackgroundTask]) -> None:
+            txn.put(doc, key, stored)
+
+        await self._tasks.mutate((doc,), apply)
+
+    async def save_many(self, tasks: Iterable[BackgroundTask]) -> None:
+        """Insert or replace every task in one atomic write (a later duplicate id wins).
+
+        :raises ValidationError: any task is invalid (then none is saved).
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        await self._ready()
+        self._check_writable()
+        if isinstance(tasks, str | bytes | BackgroundTask) or not isinstance(tasks, Iterable):
+            raise ValidationError("tasks: expected an iterable of BackgroundTask", field="tasks")
+        stored = {t.task_id: t for t in (_checked(t, "tasks") for t in tasks)}
+        if not stored:
+            return
+        placed = [(_partition(key), key, task) for key, task in stored.items()]
+
+        def apply(txn: Txn[BackgroundTask]) -> None:
+            for doc, key, task in placed:
+                txn.put(doc, key, task)
+
+        await self._tasks.mutate({doc for doc, _, _ in placed}, apply)
+
+    async def get(self, task_id: str) -> BackgroundTask | None:
+        """A copy of the task, or None if there is none.
+
+        :raises ValidationError: ``task_id`` is malformed.
+        :raises StoreClosedError: the store was closed.
+        """
+        await self._ready()
+        key = validate_task_id(task_id)
+        task = await self._tasks.get(_partition(key), key)
+        return None if task is None else task.clone()
+
+    async def delete(self, task_id: str) -> bool:
+        """Remove a task; True if it existed. Durable when this returns.
+
+        :raises ValidationError: ``task_id`` is malformed.
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        await self._ready()
+        self._check_writable()
+        key = validate_task_id(task_id)
+        doc = _partition(key)
+
+        def apply(txn: Txn[BackgroundTask]) -> bool:
+            if txn.get(doc, key) is None:
+                return False
+            txn.delete(doc, key)
+            return True
+
+        removed = await self._tasks.mutate((doc,), apply)
+        _log.debug("delete task %s: %s", key, "removed" if removed else "absent")
+        return removed
+
+    async def update(self, task_id: str, **changes: Any) -> BackgroundTask:
+        """Change some fields of a stored task; returns a copy of the updated task.
+
+        :raises ValidationError: ``task_id`` is malformed, a field name is unknown,
+            or a new value is invalid.
+        :raises NotFoundError: no task has this id.
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        await self._ready()
+        self._check_writable()
+        key = validate_task_id(task_id)
+        unknown = sorted(set(changes) - _FIELDS)
+        if unknown:
+            raise ValidationError(f"update: unknown BackgroundTask field(s) {unknown}",
+                                  field=unknown[0])
+        probe = _PROBE.clone()  # no field check depends on another: validate on a stand-in
+        for name, value in changes.items():
+            setattr(probe, name, value)
+        probe.validate()
+        values = {name: getattr(probe, name) for name in changes}  # normalised (enums...)
+        doc = _partition(key)
+
+        def apply(txn: Txn[BackgroundTask]) -> BackgroundTask:
+            current = txn.get(doc, key)
+            if current is None:
+                raise NotFoundError(f"no task with id {key!r}", key=key)
+            if not values:
+                return current.clone()
+            draft = current.clone()
+            for name, value in values.items():
+                setattr(draft, name, value)
+            stored = draft.clone()  # shares no container with the caller's values
+            txn.put(doc, key, stored)
+            return stored.clone()
+
+        return await self._tasks.mutate((doc,), apply)
+
+    async def list_tasks(
+        self, *, active_only: bool = False, task_type: str | None = None
+    ) -> list[BackgroundTask]:
+        """Copies of the tasks, by task_id, optionally only active ones or of one type.
+
+        :raises ValidationError: ``task_type`` is not a valid identifier.
+        :raises StoreClosedError: the store was closed.
+        """
+        await self._ready()
+        if task_type is not None:
+            task_type = str(validate_identifier(task_type, "task_type"))
+        active = bool(active_only)
+        found = [
+            task for task in await self._all()
+            if (not active or task.is_active) and (task_type is None or task.task_type == task_type)
+        ]
+        found.sort(key=lambda task: task.task_id)
+        return [task.clone() for task in found]
+
+    async def due_tasks(
+        self, now: datetime | None = None, *, limit: int | None = None
+    ) -> list[BackgroundTask]:
+        """Copies of the active PENDING tasks whose run time is at or before ``now``.
+
+        The run time is ``next_execution``, else ``execute_at``; the order is
+        priority (CRITICAL first), then run time, then task_id.
+
+        :raises ValidationError: ``now`` is naive or ``limit`` is negative.
+        :raises StoreClosedError: the store was closed.
+        """
+        await self._ready()
+        at = self.now() if now is None else ensure_aware(now, "now")
+        cap = None if limit is None else ensure_non_negative_int(limit, "limit")
+        due = [
+            task for task in await self._all()
+            if task.is_active and task.status == TaskStatus.PENDING and task.run_at <= at
+        ]
+        due.sort(key=lambda task: (task.priority.rank, task.run_at, task.task_id))
+        return [task.clone() for task in due[:cap]]
+
+    async def _all(self) -> list[BackgroundTask]:
+        """Every cached task (the cache's own objects: copy before handing out)."""
+        found: list[BackgroundTask] = []
+        for doc in sorted(self._tasks.doc_ids()):
+            found.extend((await self._tasks.records(doc)).values())
+        return found
