@@ -164,19 +164,28 @@ def evaluate_targets(
         add("W6", "appends/s ≥ 0.7x sqlite_full", DURABLE, r, r is not None and r >= 0.7)
         r = vs("W6", "query_ms", DURABLE, SQLITE_FULL)
         add("W6", "last-30 query time ≤ 0.2x sqlite_full", DURABLE, r, r is not None and r <= 0.2)
+    floor_stalls = [s.worst_stall_ms for s in summaries if s.system in FLOORS]
+    floor_worst = max((v for v in floor_stalls if not math.isnan(v)), default=None)
     for system in (DURABLE, FAST):
         if system not in systems:
             continue
-        stalls = [s.worst_stall_ms for s in summaries if s.system == system]
-        stalls = [v for v in stalls if not math.isnan(v)]
-        worst = max(stalls, default=None)
+        mine = [s for s in summaries if s.system == system and not math.isnan(s.worst_stall_ms)]
+        worst_row = max(mine, key=lambda s: s.worst_stall_ms, default=None)
+        if worst_row is None:
+            measured = "not measured"
+        else:
+            where = f"{worst_row.workload}{' ' + worst_row.param if worst_row.param else ''}"
+            measured = f"{fmt(worst_row.worst_stall_ms, ' ms')} (in {where}"
+            if floor_worst is not None:
+                measured += f"; the floors' own worst: {fmt(floor_worst, ' ms')}"
+            measured += ")"
         targets.append(
             Target(
                 "all",
                 f"largest event-loop stall ≤ {STALL_LIMIT_MS:g} ms in every workload",
                 system,
-                "not measured" if worst is None else fmt(worst, " ms"),
-                None if worst is None else worst <= STALL_LIMIT_MS,
+                measured,
+                None if worst_row is None else worst_row.worst_stall_ms <= STALL_LIMIT_MS,
             )
         )
     return targets
@@ -226,7 +235,7 @@ def _describe(workload: str, sizes: Sizes) -> str:
         "reads one; time from open to that first read, and the process's peak memory "
         "(VmHWM; growth: from just before the open).",
         "W5": f"{sizes.w5_reads:,} awaited reads of random symbols at {sizes.w5_symbols:,} "
-        "symbols.",
+        "symbols, after one untimed read of every symbol to warm the cache.",
         "W6": f"{sizes.w6_logs:,} daily strategy logs of about 1 KiB, dates increasing, "
         f"appended one by one; then the last {sizes.w6_last} by date (median of "
         f"{sizes.w6_queries} queries).",
@@ -523,7 +532,8 @@ def _method(config: RunConfig) -> list[str]:
         "`get_logs_for_period` over the last 30 days.",
         "- Event-loop stall: a coroutine sleeping 1 ms records how late it wakes up, over each "
         "case's timed part (W4: inside the fresh process, over open + first read). Tables show "
-        "the median over repeats; the stall target uses the worst case of any repeat.",
+        "the median over repeats; the stall target uses the worst case of any repeat. The "
+        "floors do their I/O in a worker thread, so their stall is the machine's own noise.",
         "- Between two operations the workload gives the event loop one turn "
         "(`await asyncio.sleep(0)`, untimed except in W1's wall clock), as a scheduler doing "
         "other work would; so a store whose calls never suspend is not blamed for the "
