@@ -23,7 +23,7 @@ __all__ = ["build_config", "main", "run"]
 ROOT = Path(__file__).resolve().parents[1]
 ALL_SYSTEMS = (*TRADESTORE_SYSTEMS, *PEER_SYSTEMS)
 QUICK_REPEATS = 2
-QUICK_BUDGET_S = 5.0
+QUICK_BUDGET_S = 3.0
 
 
 def _csv(text: str) -> list[str]:

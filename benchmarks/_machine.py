@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import platform
 import sqlite3
@@ -58,7 +59,13 @@ def _version(package: str) -> str:
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
+        pass
+    try:
+        module = importlib.import_module(package)
+    except ImportError:
         return "not installed"
+    where = Path(module.__file__ or package).resolve().parent
+    return f"{getattr(module, '__version__', 'unversioned')} (source tree {where.name}/)"
 
 
 def machine_info(data_dir: Path) -> dict[str, str]:

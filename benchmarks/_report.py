@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -596,6 +597,14 @@ def _figure(config: RunConfig, summaries: Sequence[Summary], path: Path) -> None
     plt.close(fig)
 
 
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _relative(text: str) -> str:
+    """Paths inside the repository, written relative to it (the report is committed)."""
+    return text.replace(f"{_ROOT}{os.sep}", "")
+
+
 def _clean(value: Any) -> Any:
     """Replace NaN and infinities (not JSON) with None."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -619,7 +628,8 @@ def write_outputs(
     out_json = out_md.with_suffix(".json")
     out_png = out_md.with_suffix(".png")
     out_md.parent.mkdir(parents=True, exist_ok=True)
-    out_md.write_text(render_markdown(config, summaries, targets, machine), encoding="utf-8")
+    markdown = render_markdown(config, summaries, targets, machine)
+    out_md.write_text(_relative(markdown), encoding="utf-8")
     raw = {
         "command": config.command,
         "machine": machine,
@@ -634,6 +644,6 @@ def write_outputs(
         "cases": [r.to_json() for r in results],
     }
     text = json.dumps(_clean(raw), indent=2, allow_nan=False, default=str)
-    out_json.write_text(text + "\n", encoding="utf-8")
+    out_json.write_text(_relative(text) + "\n", encoding="utf-8")
     _figure(config, summaries, out_png)
     return [out_md, out_json, out_png]

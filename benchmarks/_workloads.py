@@ -108,6 +108,7 @@ class CaseResult:
     ops_done: int = 0
     failed: str | None = None
     notes: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
 
     @property
     def truncated(self) -> bool:
@@ -135,6 +136,7 @@ class CaseResult:
             "truncated": self.truncated,
             "failed": self.failed,
             "notes": self.notes,
+            "wall_s": self.wall_s,
         }
 
 
@@ -438,6 +440,7 @@ async def run_case(workload: str, system: str, param: str, repeat: int, ctx: Con
     """Run one case; a failure to set up or run is recorded in ``failed``, never raised."""
     result = CaseResult(workload=workload, system=system, param=param, repeat=repeat)
     sz = ctx.sizes
+    started = time.perf_counter()
     try:
         if system == FLOOR_RENAME:
             n = {
@@ -471,4 +474,5 @@ async def run_case(workload: str, system: str, param: str, repeat: int, ctx: Con
                 await _close(adapter, result)
     except Exception as exc:  # recorded in the report; the other cases still run
         result.failed = f"{type(exc).__name__}: {exc}"
+    result.wall_s = time.perf_counter() - started
     return result
