@@ -4,7 +4,7 @@ Every failure a store method can meet surfaces as one of these; the original
 exception (an ``OSError``, a decode error) is chained as ``__cause__``::
 
     Exception
-     └── TradingError                    category, severity, code, recoverable, retry_after, metadata
+     └── TradingError                    category, severity, code, recoverable, metadata
           ├── StoreError                 RESOURCE: the store could not do what was asked
           │    ├── StoreIOError          an OSError (disk full, permission denied, ...)
           │    ├── StoreCorruptedError   a damaged file with no good version left (CRITICAL)

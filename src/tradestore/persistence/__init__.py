@@ -1,0 +1,20 @@
+"""The durable-file layer every store is built on (stores never touch files themselves)."""
+
+from tradestore.persistence._collection import Collection, Txn
+from tradestore.persistence._format import FORMAT, VERSION
+from tradestore.persistence._fs import FileSystem, durable_replace, run_io
+from tradestore.persistence._lock import WriterLock
+from tradestore.persistence._store import BaseStore, Clock
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "BaseStore",
+    "Clock",
+    "Collection",
+    "FileSystem",
+    "Txn",
+    "WriterLock",
+    "durable_replace",
+    "run_io",
+]

@@ -1,0 +1,412 @@
+"""A collection: records of one type, partitioned into documents, durable in one folder.
+
+How a change becomes durable (see DESIGN.md):
+
+1. A mutation runs under the collection's lock against the cache, then joins
+   the pending batch and waits (shielded from cancellation) for its commit.
+2. One writer task takes the whole pending batch and writes it as ONE new
+   journal file ``journal-<seq>.json`` by durable replace (unique temp, fsync,
+   rename, folder fsync): many concurrent changes, to any number of
+   documents, cost one file write. Every waiter of the batch is then woken.
+3. Every ``checkpoint_every`` commits, and at close, a checkpoint rewrites each
+   document changed since the last one (``doc-<id>.json``, the previous
+   version kept as ``.bak``), fsyncs the folder, records the sequence number
+   in ``checkpoint.json`` and removes the journals it covers.
+
+A document records the sequence number it includes; on open, journals newer
+than a document are replayed onto it, so a crash at any step loses nothing
+acknowledged. If a commit fails, every waiting caller gets the error and the
+cache is rolled back to the committed state. Records in the cache are never
+mutated in place: a change stores a new record object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from tradestore.errors import StoreError, StoreIOError
+from tradestore.persistence._format import Decoded, encode_file
+from tradestore.persistence._fs import FileSystem, durable_replace, run_io
+from tradestore.persistence._naming import (
+    BACKUP_SUFFIX,
+    CHECKPOINT_NAME,
+    doc_file_name,
+    journal_file_name,
+)
+from tradestore.persistence._recovery import FolderScan, read_doc, scan_folder
+
+__all__ = ["Collection", "Txn"]
+
+_log = logging.getLogger(__name__)
+R = TypeVar("R", bound=msgspec.Struct)
+T = TypeVar("T")
+
+
+class _Batch:
+    """Changes not yet durable, with the committed value of every key they touch."""
+
+    __slots__ = ("changes", "future", "originals")
+
+    def __init__(self) -> None:
+        self.changes: dict[str, dict[str, Any]] = {}
+        self.originals: dict[str, dict[str, Any]] = {}
+        self.future: asyncio.Future[None] | None = None
+
+
+def _consume(fut: asyncio.Future[None]) -> None:
+    # A caller cancelled while waiting never reads the outcome; mark it read.
+    if not fut.cancelled():
+        fut.exception()
+
+
+class Txn(Generic[R]):
+    """The changes of one mutation, applied to the cache only if it returns normally."""
+
+    __slots__ = ("_docs", "writes")
+
+    def __init__(self, docs: dict[str, dict[str, R]]) -> None:
+        self._docs = docs
+        self.writes: dict[str, dict[str, R | None]] = {}
+
+    def get(self, doc: str, key: str) -> R | None:
+        """The record as this transaction sees it (the document must be loaded)."""
+        staged = self.writes.get(doc)
+        if staged is not None and key in staged:
+            return staged[key]
+        return self._docs[doc].get(key)
+
+    def records(self, doc: str) -> dict[str, R]:
+        """Every record of a loaded document, as this transaction sees them."""
+        merged = dict(self._docs[doc])
+        for key, rec in self.writes.get(doc, {}).items():
+            if rec is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = rec
+        return merged
+
+    def put(self, doc: str, key: str, record: R) -> None:
+        """Insert or replace a record."""
+        self.writes.setdefault(doc, {})[key] = record
+
+    def delete(self, doc: str, key: str) -> None:
+        """Remove a record (a no-op if absent)."""
+        if self.get(doc, key) is not None:
+            self.writes.setdefault(doc, {})[key] = None
+
+
+class Collection(Generic[R]):
+    """Records of type ``R`` keyed by (document id, key), stored in ``folder``."""
+
+    def __init__(
+        self,
+        folder: Path,
+        name: str,
+        record_type: type[R],
+        *,
+        fs: FileSystem,
+        durable: bool,
+        read_only: bool,
+        lazy: bool = False,
+        checkpoint_every: int = 64,
+    ) -> None:
+        self.folder = folder
+        self.name = name
+        self.record_type = record_type
+        self._fs = fs
+        self._durable = durable
+        self._read_only = read_only
+        self._lazy = lazy and not read_only
+        self._checkpoint_every = checkpoint_every
+        rec_t: Any = record_type
+        self._doc_decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]] = msgspec.json.Decoder(
+            Decoded[dict[str, rec_t]]
+        )
+        self._journal_decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]] = (
+            msgspec.json.Decoder(
+                Decoded[dict[str, dict[str, rec_t | None]]]
+            )
+        )
+        self._lock = asyncio.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._docs: dict[str, dict[str, R]] = {}
+        self._files: dict[str, str] = {}
+        self._overlay: dict[str, list[tuple[int, dict[str, R | None]]]] = {}
+        self._journals: list[int] = []
+        self._dirty: set[str] = set()
+        self._next_seq = 1
+        self._committed_seq = 0
+        self._pending = _Batch()
+        self._inflight: _Batch | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._checkpointer: asyncio.Task[None] | None = None
+
+    # -- opening -------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Scan the folder, recover, and load the documents (all of them unless lazy)."""
+        self._reset()
+        try:
+            if not self._read_only:
+                await run_io(self._fs.mkdir, self.folder)
+            scan: FolderScan = await run_io(
+                scan_folder, self._fs, self.folder, self.name, self._journal_decoder,
+                self._read_only,
+            )
+        except OSError as exc:
+            raise StoreIOError.from_os_error(f"opening {self.folder}", exc) from exc
+        self._files = dict(scan.doc_files)
+        for seq, changes in scan.journals:
+            self._journals.append(seq)
+            for doc, recs in changes.items():
+                self._overlay.setdefault(doc, []).append((seq, recs))
+                self._dirty.add(doc)
+        top = max([scan.checkpoint_seq or 0, *self._journals])
+        self._committed_seq = top
+        self._next_seq = top + 1
+        if not self._lazy or (scan.checkpoint_seq is None and scan.doc_files):
+            # Without a checkpoint record the documents' own numbers must be read.
+            await self.load_all()
+
+    async def load_all(self) -> None:
+        """Load every document into the cache."""
+        async with self._lock:
+            for doc in sorted(set(self._files) | set(self._overlay)):
+                if doc not in self._docs:
+                    await self._load(doc)
+
+    async def _load(self, doc: str) -> None:
+        """Read one document, recover it if damaged, replay newer journals (lock held)."""
+        name = self._files.get(doc)
+        if name is None and doc not in self._overlay:
+            self._docs[doc] = {}  # the folder scan saw no file: a new document
+            return
+        name = name or doc_file_name(doc)
+        try:
+            records, seq, recovered = await run_io(
+                read_doc, self._fs, self.folder, name, self.name, doc, self._doc_decoder,
+                self._read_only,
+            )
+        except OSError as exc:
+            raise StoreIOError.from_os_error(f"reading {self.folder / name}", exc) from exc
+        self._committed_seq = max(self._committed_seq, seq)
+        self._next_seq = max(self._next_seq, self._committed_seq + 1)
+        for jseq, changes in self._overlay.pop(doc, []):
+            if jseq > seq:
+                for key, rec in changes.items():
+                    if rec is None:
+                        records.pop(key, None)
+                    else:
+                        records[key] = rec
+        self._docs[doc] = records
+        self._files.setdefault(doc, name)
+        if recovered:
+            self._dirty.add(doc)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def doc_ids(self) -> set[str]:
+        """Ids of the documents that exist (loaded ones only if not empty)."""
+        ids = {d for d, recs in self._docs.items() if recs}
+        ids.update(d for d in self._files if d not in self._docs)
+        ids.update(d for d in self._overlay if d not in self._docs)
+        return ids
+
+    async def get(self, doc: str, key: str) -> R | None:
+        """One record (the cache's own object: callers must copy before handing it out)."""
+        recs = self._docs.get(doc)
+        if recs is None:
+            async with self._lock:
+                if doc not in self._docs:
+                    await self._load(doc)
+            recs = self._docs[doc]
+        return recs.get(key)
+
+    async def records(self, doc: str) -> Mapping[str, R]:
+        """Every record of a document (read-only view of the cache)."""
+        recs = self._docs.get(doc)
+        if recs is None:
+            async with self._lock:
+                if doc not in self._docs:
+                    await self._load(doc)
+            recs = self._docs[doc]
+        return recs
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def mutate(self, docs: Iterable[str], fn: Callable[[Txn[R]], T]) -> T:
+        """Run ``fn`` on a transaction over the (loaded) ``docs``; return once durable.
+
+        If ``fn`` raises, nothing changes. If the commit fails, the cache is
+        rolled back and the ``StoreError`` is raised.
+        """
+        if self._read_only:
+            raise StoreError(f"{self.folder} is open read-only", code="store_read_only")
+        async with self._lock:
+            for doc in docs:
+                if doc not in self._docs:
+                    await self._load(doc)
+            txn: Txn[R] = Txn(self._docs)
+            result = fn(txn)
+            fut = self._apply(txn)
+        if fut is not None:
+            if self._writer is None or self._writer.done():
+                self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+            await asyncio.shield(fut)
+        return result
+
+    def _apply(self, txn: Txn[R]) -> asyncio.Future[None] | None:
+        if not txn.writes:
+            return None
+        batch = self._pending
+        for doc, writes in txn.writes.items():
+            cache = self._docs.setdefault(doc, {})
+            originals = batch.originals.setdefault(doc, {})
+            changes = batch.changes.setdefault(doc, {})
+            for key, rec in writes.items():
+                if key not in originals:
+                    originals[key] = cache.get(key)
+                if rec is None:
+                    cache.pop(key, None)
+                else:
+                    cache[key] = rec
+                changes[key] = rec
+        if batch.future is None:
+            batch.future = asyncio.get_running_loop().create_future()
+            batch.future.add_done_callback(_consume)
+        return batch.future
+
+    def _commit_sync(self, changes: dict[str, dict[str, Any]], seq: int) -> None:
+        data = encode_file("journal", self.name, "", seq, changes, lines=False)
+        durable_replace(self._fs, self.folder, journal_file_name(seq), data, durable=self._durable)
+
+    async def _write_loop(self) -> None:
+        while self._pending.future is not None:
+            batch, self._pending = self._pending, _Batch()
+            self._inflight = batch
+            seq = self._next_seq
+            self._next_seq += 1
+            try:
+                await run_io(self._commit_sync, batch.changes, seq)
+            except BaseException as exc:
+                err = exc if isinstance(exc, StoreError) else StoreError(
+                    f"committing to {self.folder} failed: {exc!r}", code="commit_failed"
+                )
+                if err is not exc:
+                    err.__cause__ = exc
+                failed = [self._pending, batch]
+                self._rollback(failed)
+                self._pending, self._inflight = _Batch(), None
+                for b in failed:
+                    if b.future is not None and not b.future.done():
+                        b.future.set_exception(err)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            self._inflight = None
+            self._journals.append(seq)
+            self._committed_seq = seq
+            self._dirty.update(batch.changes)
+            assert batch.future is not None
+            batch.future.set_result(None)
+            if len(self._journals) >= self._checkpoint_every and (
+                self._checkpointer is None or self._checkpointer.done()
+            ):
+                self._checkpointer = asyncio.get_running_loop().create_task(self.checkpoint())
+
+    def _rollback(self, batches: list[_Batch]) -> None:
+        """Put back the committed value of every key the batches touched (newest first)."""
+        for batch in batches:
+            for doc, originals in batch.originals.items():
+                cache = self._docs.get(doc)
+                if cache is None:
+                    continue
+                for key, rec in originals.items():
+                    if rec is None:
+                        cache.pop(key, None)
+                    else:
+                        cache[key] = rec
+
+    def _committed_view(self, doc: str) -> dict[str, R]:
+        view = dict(self._docs[doc])
+        for batch in (self._pending, self._inflight):
+            if batch is None:
+                continue
+            for key, rec in batch.originals.get(doc, {}).items():
+                if rec is None:
+                    view.pop(key, None)
+                else:
+                    view[key] = rec
+        return view
+
+    # -- checkpoints -----------------------------------------------------------------------
+
+    async def checkpoint(self) -> None:
+        """Fold the journals into the documents; failures leave the journals in place."""
+        if self._read_only:
+            return
+        async with self._lock:
+            for doc in list(self._dirty):
+                if doc not in self._docs:
+                    await self._load(doc)
+            seq = self._committed_seq
+            covered = [s for s in self._journals if s <= seq]
+            if not self._dirty and not covered:
+                return
+            dirty, self._dirty = self._dirty, set()
+            snaps = {doc: self._committed_view(doc) for doc in dirty}
+            for doc in dirty:
+                self._files.setdefault(doc, doc_file_name(doc))
+            names = {doc: self._files[doc] for doc in dirty}
+        try:
+            await run_io(self._checkpoint_sync, snaps, names, seq, covered)
+        except Exception:
+            self._dirty |= dirty
+            _log.warning("checkpoint of %s failed; its journals are kept", self.folder,
+                         exc_info=True)
+            return
+        self._journals = [s for s in self._journals if s > seq]
+
+    def _checkpoint_sync(
+        self, snaps: dict[str, dict[str, R]], names: dict[str, str], seq: int, covered: list[int]
+    ) -> None:
+        fs, folder, durable = self._fs, self.folder, self._durable
+        for doc, records in snaps.items():
+            data = encode_file("doc", self.name, doc, seq, records, lines=True)
+            name = names[doc]
+            durable_replace(fs, folder, name, data, durable=durable,
+                            backup=name + BACKUP_SUFFIX, sync_dir=False)
+        if durable:
+            fs.fsync_dir(folder)
+        marker = encode_file("checkpoint", self.name, "", seq, {}, lines=False)
+        durable_replace(fs, folder, CHECKPOINT_NAME, marker, durable=durable,
+                        backup=CHECKPOINT_NAME + BACKUP_SUFFIX)
+        for jseq in covered:
+            with contextlib.suppress(FileNotFoundError):
+                fs.unlink(folder / journal_file_name(jseq))
+
+    # -- closing ---------------------------------------------------------------------------
+
+    async def drain(self) -> None:
+        """Wait for every pending commit and checkpoint."""
+        while True:
+            tasks = [t for t in (self._writer, self._checkpointer)
+                     if t is not None and not t.done()]
+            if not tasks:
+                return
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Drain, then checkpoint so the folder is compact for the next open."""
+        await self.drain()
+        if not self._read_only and (self._dirty or self._journals):
+            await self.checkpoint()

@@ -1,0 +1,200 @@
+"""Recovery at open: leftover temp files, damaged files, the previous good version.
+
+A damaged file is never deleted: it is moved into ``quarantine/`` beside it
+(only by a writer; a read-only open changes nothing). A file claiming a newer
+format version is refused and left untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from tradestore.errors import StoreCorruptedError, StoreIOError
+from tradestore.persistence._format import (
+    DamagedFileError,
+    Decoded,
+    NewerFormatError,
+    decode_file,
+)
+from tradestore.persistence._fs import TEMP_SUFFIX, FileSystem
+from tradestore.persistence._naming import (
+    BACKUP_SUFFIX,
+    CHECKPOINT_NAME,
+    DOC_PREFIX,
+    decode_doc_name,
+    parse_journal_name,
+)
+
+__all__ = ["QUARANTINE", "FolderScan", "quarantine", "read_doc", "scan_folder"]
+
+_log = logging.getLogger(__name__)
+QUARANTINE = "quarantine"
+_marker_decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]] = msgspec.json.Decoder(
+    Decoded[dict[str, Any]]
+)
+
+
+class FolderScan(msgspec.Struct):
+    """What a collection folder holds."""
+
+    doc_files: dict[str, str]
+    journals: list[tuple[int, dict[str, dict[str, Any]]]]
+    checkpoint_seq: int | None
+    quarantined: list[str]
+
+
+def quarantine(fs: FileSystem, folder: Path, name: str, reason: str) -> str:
+    """Move a damaged file aside (never delete it); returns where it went."""
+    qdir = folder / QUARANTINE
+    fs.mkdir(qdir)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    for n in range(1000):
+        dest = qdir / f"{name}.{stamp}.{n}"
+        if not fs.exists(dest):
+            break
+    fs.replace(folder / name, dest)
+    fs.fsync_dir(folder)
+    _log.error("damaged file %s moved to %s: %s", folder / name, dest, reason)
+    return str(dest)
+
+
+def _corrupted(path: Path, reason: str) -> StoreCorruptedError:
+    return StoreCorruptedError(f"{path} is damaged and no good version is left: {reason}",
+                               path=str(path))
+
+
+def _newer(path: Path, exc: NewerFormatError) -> StoreCorruptedError:
+    return StoreCorruptedError(
+        f"{path} was written by a newer tradestore ({exc}); upgrade to read it",
+        path=str(path), metadata={"version": exc.version},
+    )
+
+
+def _read(fs: FileSystem, path: Path) -> bytes:
+    try:
+        return fs.read(path)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if exc.errno in (40, 21):  # ELOOP (a symlink), EISDIR: not a file we wrote
+            raise DamagedFileError(f"not a regular file: {exc}") from exc
+        raise StoreIOError.from_os_error(f"reading {path}", exc) from exc
+
+
+def scan_folder(
+    fs: FileSystem,
+    folder: Path,
+    collection: str,
+    journal_decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]],
+    read_only: bool,
+) -> FolderScan:
+    """List documents, remove temp leftovers, read the checkpoint marker and every journal."""
+    try:
+        names = fs.listdir(folder)
+    except OSError as exc:
+        raise StoreIOError.from_os_error(f"listing {folder}", exc) from exc
+    result = FolderScan(doc_files={}, journals=[], checkpoint_seq=None, quarantined=[])
+    journal_names: list[tuple[int, str]] = []
+    for name in names:
+        try:
+            if name.startswith(".") and name.endswith(TEMP_SUFFIX):
+                if not read_only:
+                    fs.unlink(folder / name)
+                    _log.info("removed leftover temporary file %s", folder / name)
+            elif (seq := parse_journal_name(name)) is not None:
+                journal_names.append((seq, name))
+            elif name.startswith(DOC_PREFIX) and name.endswith(".json"):
+                doc = decode_doc_name(name)
+                if doc is None:
+                    doc = _doc_id_from_file(fs, folder, name, collection)
+                if doc is not None:
+                    result.doc_files[doc] = name
+                elif not read_only:
+                    result.quarantined.append(quarantine(fs, folder, name, "unreadable header"))
+            elif name.startswith(DOC_PREFIX) and name.endswith(".json" + BACKUP_SUFFIX):
+                doc = decode_doc_name(name[: -len(BACKUP_SUFFIX)])
+                if doc is not None:
+                    result.doc_files.setdefault(doc, name[: -len(BACKUP_SUFFIX)])
+        except OSError as exc:
+            raise StoreIOError.from_os_error(f"recovering {folder / name}", exc) from exc
+    result.checkpoint_seq = _read_marker(fs, folder, collection, read_only)
+    for seq, name in sorted(journal_names):
+        path = folder / name
+        try:
+            decoded = decode_file(_read(fs, path), journal_decoder, kind="journal",
+                                  collection=collection, seq=seq)
+        except NewerFormatError as exc:
+            raise _newer(path, exc) from exc
+        except DamagedFileError as exc:
+            if not read_only:
+                result.quarantined.append(quarantine(fs, folder, name, str(exc)))
+            else:
+                _log.error("skipping damaged journal %s: %s", path, exc)
+            continue
+        result.journals.append((seq, decoded.payload))
+    return result
+
+
+def _doc_id_from_file(fs: FileSystem, folder: Path, name: str, collection: str) -> str | None:
+    try:
+        decoded = decode_file(_read(fs, folder / name), _marker_decoder, kind="doc",
+                              collection=collection)
+    except (DamagedFileError, NewerFormatError, FileNotFoundError):
+        return None
+    return decoded.doc
+
+
+def _read_marker(fs: FileSystem, folder: Path, collection: str, read_only: bool) -> int | None:
+    """The sequence number of the last checkpoint, from the marker or its backup."""
+    for name in (CHECKPOINT_NAME, CHECKPOINT_NAME + BACKUP_SUFFIX):
+        path = folder / name
+        try:
+            return decode_file(_read(fs, path), _marker_decoder, kind="checkpoint",
+                               collection=collection).seq
+        except FileNotFoundError:
+            continue
+        except NewerFormatError as exc:
+            raise _newer(path, exc) from exc
+        except DamagedFileError as exc:
+            if not read_only:
+                quarantine(fs, folder, name, str(exc))
+    return None
+
+
+def read_doc(
+    fs: FileSystem,
+    folder: Path,
+    name: str,
+    collection: str,
+    doc: str,
+    decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]],
+    read_only: bool,
+) -> tuple[dict[str, Any], int, bool]:
+    """Read a document: (records, sequence number, whether the backup had to be used)."""
+    live = folder / name
+    reasons: list[str] = []
+    for path, is_backup in ((live, False), (folder / (name + BACKUP_SUFFIX), True)):
+        try:
+            decoded = decode_file(_read(fs, path), decoder, kind="doc", collection=collection,
+                                  doc=doc)
+        except FileNotFoundError:
+            continue
+        except NewerFormatError as exc:
+            raise _newer(path, exc) from exc
+        except DamagedFileError as exc:
+            reasons.append(f"{path.name}: {exc}")
+            if not read_only:
+                try:
+                    quarantine(fs, folder, path.name, str(exc))
+                except OSError as os_exc:
+                    raise StoreIOError.from_os_error(f"quarantining {path}", os_exc) from os_exc
+            continue
+        return decoded.payload, decoded.seq, is_backup or bool(reasons)
+    if reasons:
+        raise _corrupted(live, "; ".join(reasons))
+    return {}, 0, False

@@ -1,0 +1,191 @@
+"""The lifecycle every store shares: open, lock, collections, clock, close.
+
+A store subclass names its sub-folder and declares its collections; this base
+class does the rest. Contract common to every store (see API.md):
+
+- ``initialize()`` is idempotent and safe to call concurrently; any method
+  called before it initializes the store first.
+- After ``close()`` every method raises :class:`StoreClosedError`.
+- With ``read_only=True`` no lock is taken, nothing on disk changes, mutations
+  raise :class:`StoreError`, and the state is the one seen at ``initialize()``
+  or the last ``reload()``.
+
+:raises StoreLockedError: from ``initialize()``, if another process writes here.
+:raises StoreCorruptedError: from any method, if a file is damaged beyond recovery.
+:raises StoreIOError: from any method, on an operating-system error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import warnings
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ClassVar, Self, TypeVar
+
+import msgspec
+
+from tradestore.errors import StoreClosedError, StoreError, StoreIOError, ValidationError
+from tradestore.persistence._collection import Collection
+from tradestore.persistence._fs import FileSystem, run_io
+from tradestore.persistence._lock import WriterLock
+
+__all__ = ["BaseStore", "Clock"]
+
+Clock = Callable[[], datetime]
+R = TypeVar("R", bound=msgspec.Struct)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class BaseStore:
+    """Shared lifecycle of the four stores."""
+
+    folder_name: ClassVar[str]
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        *,
+        durable: bool = True,
+        read_only: bool = False,
+        clock: Clock | None = None,
+        fs: FileSystem | None = None,
+    ) -> None:
+        if not isinstance(data_dir, str | os.PathLike):
+            raise ValidationError("data_dir must be a str or os.PathLike", field="data_dir")
+        if clock is not None and not callable(clock):
+            raise ValidationError("clock must be a callable returning an aware datetime",
+                                  field="clock")
+        self.data_dir = Path(data_dir)
+        self.folder = self.data_dir / self.folder_name
+        self.durable = bool(durable)
+        self.read_only = bool(read_only)
+        self._clock: Clock = clock or _utc_now
+        self._fs = fs or FileSystem()
+        self._collections: list[Collection[Any]] = []
+        self._lock = WriterLock(self.folder)
+        self._state = "new"
+        self._opening: asyncio.Future[None] | None = None
+
+    def _collection(
+        self, sub: str | None, name: str, record_type: type[R], *, lazy: bool = False,
+        checkpoint_every: int = 64,
+    ) -> Collection[R]:
+        """Declare a collection stored in ``sub`` (or the store folder itself)."""
+        coll = Collection(
+            self.folder / sub if sub else self.folder, name, record_type, fs=self._fs,
+            durable=self.durable, read_only=self.read_only, lazy=lazy,
+            checkpoint_every=checkpoint_every,
+        )
+        self._collections.append(coll)
+        return coll
+
+    def now(self) -> datetime:
+        """The store clock's current time (timezone-aware)."""
+        value = self._clock()
+        if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+            raise ValidationError("the clock must return a timezone-aware datetime",
+                                  field="clock")
+        return value
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def initialize(self) -> None:
+        """Open the store: lock (unless read-only), recover, load. Idempotent."""
+        if self._state == "open":
+            return
+        if self._state == "closed":
+            raise StoreClosedError(f"{self.folder} store is closed")
+        if self._opening is None:
+            self._opening = asyncio.get_running_loop().create_future()
+            try:
+                await self._open()
+            except BaseException as exc:
+                fut, self._opening = self._opening, None
+                if isinstance(exc, Exception):
+                    fut.set_exception(exc)
+                    fut.exception()  # read here; concurrent openers re-raise it themselves
+                else:
+                    fut.cancel()
+                raise
+            self._state = "open"
+            self._opening.set_result(None)
+            return
+        await asyncio.shield(self._opening)
+
+    async def _open(self) -> None:
+        if not self.read_only:
+            try:
+                await run_io(self._fs.mkdir, self.folder)
+            except OSError as exc:
+                raise StoreIOError.from_os_error(f"creating {self.folder}", exc) from exc
+            await self._lock.acquire()
+        try:
+            for coll in self._collections:
+                await coll.open()
+        except BaseException:
+            await self._lock.release()
+            raise
+
+    async def _ready(self) -> None:
+        """Called first by every public method."""
+        if self._state != "open":
+            await self.initialize()
+
+    async def reload(self) -> None:
+        """Re-read the files (for a read-only store, see the writer's latest commits)."""
+        await self._ready()
+        for coll in self._collections:
+            await coll.drain()
+            await coll.open()
+
+    async def flush(self) -> None:
+        """Wait until every pending write and checkpoint is done."""
+        await self._ready()
+        for coll in self._collections:
+            await coll.drain()
+
+    async def close(self) -> None:
+        """Wait for pending writes, checkpoint, release the lock. Idempotent."""
+        if self._state == "closed":
+            return
+        if self._state == "new" and self._opening is None:
+            self._state = "closed"
+            return
+        if self._opening is not None and self._state != "open":
+            try:
+                await asyncio.shield(self._opening)
+            except Exception:
+                self._state = "closed"
+                return
+        self._state = "closed"
+        try:
+            for coll in self._collections:
+                await coll.close()
+        finally:
+            await self._lock.release()
+
+    async def __aenter__(self) -> Self:
+        await self.initialize()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"{self.folder} is open read-only", code="store_read_only")
+
+    def __del__(self) -> None:
+        if getattr(self, "_state", "closed") == "open":
+            warnings.warn(f"{type(self).__name__} at {self.folder} was never closed",
+                          ResourceWarning, stacklevel=2)
