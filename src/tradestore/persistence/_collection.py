@@ -8,7 +8,8 @@ How a change becomes durable (see DESIGN.md):
    journal file ``journal-<seq>.json`` by durable replace (unique temp, fsync,
    rename, folder fsync): many concurrent changes, to any number of
    documents, cost one file write. Every waiter of the batch is then woken.
-3. Every ``checkpoint_every`` commits, and at close, a checkpoint rewrites each
+3. After ``checkpoint_every`` journal files or ``checkpoint_bytes`` of them,
+   after a second without commits, and at close, a checkpoint rewrites each
    document changed since the last one (``doc-<id>.json``, the previous
    version kept as ``.bak``), fsyncs the folder, records the sequence number
    in ``checkpoint.json`` and removes the journals it covers.
@@ -115,7 +116,9 @@ class Collection(Generic[R]):
         durable: bool,
         read_only: bool,
         lazy: bool = False,
-        checkpoint_every: int = 64,
+        checkpoint_every: int = 1000,
+        checkpoint_bytes: int = 16 << 20,
+        idle_checkpoint: float = 1.0,
     ) -> None:
         self.folder = folder
         self.name = name
@@ -125,6 +128,8 @@ class Collection(Generic[R]):
         self._read_only = read_only
         self._lazy = lazy and not read_only
         self._checkpoint_every = checkpoint_every
+        self._checkpoint_bytes = checkpoint_bytes
+        self._idle_checkpoint = idle_checkpoint
         rec_t: Any = record_type
         self._doc_decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]] = msgspec.json.Decoder(
             Decoded[dict[str, rec_t]]
@@ -149,6 +154,8 @@ class Collection(Generic[R]):
         self._inflight: _Batch | None = None
         self._writer: asyncio.Task[None] | None = None
         self._checkpointer: asyncio.Task[None] | None = None
+        self._journal_bytes = 0
+        self._idle: asyncio.TimerHandle | None = None
 
     # -- opening -------------------------------------------------------------------------
 
@@ -285,9 +292,10 @@ class Collection(Generic[R]):
             batch.future.add_done_callback(_consume)
         return batch.future
 
-    def _commit_sync(self, changes: dict[str, dict[str, Any]], seq: int) -> None:
+    def _commit_sync(self, changes: dict[str, dict[str, Any]], seq: int) -> int:
         data = encode_file("journal", self.name, "", seq, changes, lines=False)
         durable_replace(self._fs, self.folder, journal_file_name(seq), data, durable=self._durable)
+        return len(data)
 
     async def _write_loop(self) -> None:
         while self._pending.future is not None:
@@ -296,7 +304,7 @@ class Collection(Generic[R]):
             seq = self._next_seq
             self._next_seq += 1
             try:
-                await run_io(self._commit_sync, batch.changes, seq)
+                self._journal_bytes += await run_io(self._commit_sync, batch.changes, seq)
             except BaseException as exc:
                 err = exc if isinstance(exc, StoreError) else StoreError(
                     f"committing to {self.folder} failed: {exc!r}", code="commit_failed"
@@ -318,10 +326,19 @@ class Collection(Generic[R]):
             self._dirty.update(batch.changes)
             assert batch.future is not None
             batch.future.set_result(None)
-            if len(self._journals) >= self._checkpoint_every and (
-                self._checkpointer is None or self._checkpointer.done()
-            ):
-                self._checkpointer = asyncio.get_running_loop().create_task(self.checkpoint())
+            if (len(self._journals) >= self._checkpoint_every
+                    or self._journal_bytes >= self._checkpoint_bytes):
+                self._start_checkpoint()
+            else:
+                if self._idle is not None:
+                    self._idle.cancel()
+                self._idle = asyncio.get_running_loop().call_later(
+                    self._idle_checkpoint, self._start_checkpoint
+                )
+
+    def _start_checkpoint(self) -> None:
+        if self._checkpointer is None or self._checkpointer.done():
+            self._checkpointer = asyncio.get_running_loop().create_task(self.checkpoint())
 
     def _rollback(self, batches: list[_Batch]) -> None:
         """Put back the committed value of every key the batches touched (newest first)."""
@@ -375,6 +392,7 @@ class Collection(Generic[R]):
                          exc_info=True)
             return
         self._journals = [s for s in self._journals if s > seq]
+        self._journal_bytes = 0 if not self._journals else self._journal_bytes // 2
 
     def _checkpoint_sync(
         self, snaps: dict[str, dict[str, R]], names: dict[str, str], seq: int, covered: list[int]
@@ -407,6 +425,8 @@ class Collection(Generic[R]):
 
     async def close(self) -> None:
         """Drain, then checkpoint so the folder is compact for the next open."""
+        if self._idle is not None:
+            self._idle.cancel()
         await self.drain()
         if not self._read_only and (self._dirty or self._journals):
             await self.checkpoint()

@@ -75,7 +75,7 @@ class BaseStore:
 
     def _collection(
         self, sub: str | None, name: str, record_type: type[R], *, lazy: bool = False,
-        checkpoint_every: int = 64,
+        checkpoint_every: int = 1000,
     ) -> Collection[R]:
         """Declare a collection stored in ``sub`` (or the store folder itself)."""
         coll = Collection(
