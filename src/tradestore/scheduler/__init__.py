@@ -28,6 +28,7 @@ from tradestore.scheduler.handlers import (
 )
 from tradestore.scheduler.market import MarketDataError, MarketDataSource
 from tradestore.scheduler.simulated import SimulatedMarket
+from tradestore.scheduler.stores import Stores, open_stores
 from tradestore.scheduler.timing import Clock, next_recurring_run, retry_delay, utc_now
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "RunStats",
     "Scheduler",
     "SimulatedMarket",
+    "Stores",
     "TaskEvent",
     "UnknownTaskTypeError",
     "default_handlers",
@@ -57,6 +59,7 @@ __all__ = [
     "handle_portfolio_scan",
     "handle_strategy_log",
     "next_recurring_run",
+    "open_stores",
     "retry_delay",
     "utc_now",
 ]
