@@ -99,14 +99,16 @@ def status(data_dir: DataDir, verbose: Verbose = False) -> None:
         for table in tables:
             console.print(table)
 
-    run_command(show(), check_data_dir(data_dir, must_exist=True))
+    check_data_dir(data_dir, must_exist=True)
+    run_command(show(), data_dir)
 
 
 @app.command()
 def verify(data_dir: DataDir, verbose: Verbose = False) -> None:
     """Check every file of every store; name each damaged one (exit 1 if any)."""
     setup_logging(verbose)
-    problems = run_command(verify_folder(data_dir), check_data_dir(data_dir, must_exist=True))
+    check_data_dir(data_dir, must_exist=True)
+    problems = run_command(verify_folder(data_dir), data_dir)
     if not problems:
         console.print(f"[green]ok:[/] every store file in {data_dir} is intact")
         return
@@ -123,9 +125,8 @@ def verify(data_dir: DataDir, verbose: Verbose = False) -> None:
 def repair(data_dir: DataDir, verbose: Verbose = False) -> None:
     """Restore damaged files from their good versions and quarantine the rest."""
     setup_logging(verbose)
-    report = run_command(
-        repair_folder_with_progress(data_dir, console), check_data_dir(data_dir, must_exist=True)
-    )
+    check_data_dir(data_dir, must_exist=True)
+    report = run_command(repair_folder_with_progress(data_dir, console), data_dir)
     console.print(str(report), soft_wrap=True)
 
 
@@ -137,7 +138,8 @@ def export_(
 ) -> None:
     """Write the whole data folder to one JSON document."""
     setup_logging(verbose)
-    counts = run_command(export_folder(data_dir, out), check_data_dir(data_dir, must_exist=True))
+    check_data_dir(data_dir, must_exist=True)
+    counts = run_command(export_folder(data_dir, out), data_dir)
     console.print(f"exported {_counts(counts)} to {out}")
 
 
