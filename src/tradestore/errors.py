@@ -4,14 +4,14 @@ Every failure a store method can meet surfaces as one of these; the original
 exception (an ``OSError``, a decode error) is chained as ``__cause__``::
 
     Exception
-     └── TradingError                    category, severity, code, recoverable, metadata
-          ├── StoreError                 RESOURCE: the store could not do what was asked
-          │    ├── StoreIOError          an OSError (disk full, permission denied, ...)
-          │    ├── StoreCorruptedError   a damaged file with no good version left (CRITICAL)
-          │    ├── StoreLockedError      another process holds the store for writing
-          │    └── StoreClosedError      the store was closed
-          ├── ValidationError            VALIDATION: bad input (also a ValueError)
-          └── NotFoundError              an update addressed a missing key (also a LookupError)
+     └── TradingError                category, severity, code, recoverable, retry_after, metadata
+          ├── StoreError             RESOURCE: the store could not do what was asked
+          │    ├── StoreIOError      an OSError (disk full, permission denied, ...)
+          │    ├── StoreCorruptedError  a damaged file with no good version left (CRITICAL)
+          │    ├── StoreLockedError  another process holds the store for writing
+          │    └── StoreClosedError  the store was closed
+          ├── ValidationError        VALIDATION: bad input (also a ValueError)
+          └── NotFoundError          an update addressed a missing key (also a LookupError)
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ class TradingError(Exception):
             "severity": str(self.severity),
             "code": self.code,
             "recoverable": self.recoverable,
-            "retry_after": self.retry_after,
+            "retry_after": _json_safe(self.retry_after),
             "metadata": _json_safe(self.metadata),
         }
 

@@ -142,28 +142,33 @@ def durable_replace(
     file is put back.
     """
     target = folder / name
-    fd, temp = fs.open_temp(folder, name)
+    try:
+        fd, temp = fs.open_temp(folder, name)
+    except OSError as exc:
+        raise StoreIOError.from_os_error(f"writing {target}", exc) from exc
     fd_open = True
     renamed = False
     backed_up = False
+    existed = True
     try:
         fs.write(fd, data)
         if durable:
             fs.fsync(fd)
         fd_open = False
         fs.close(fd)
-        if backup is not None and fs.exists(target):
+        existed = fs.exists(target)
+        if backup is not None and existed:
             fs.replace(target, folder / backup)
             backed_up = True
         fs.replace(temp, target)
         renamed = True
         if durable and sync_dir:
             fs.fsync_dir(folder)
-    except OSError as exc:
-        _rollback(fs, folder, name, temp, fd if fd_open else None, renamed, backed_up, backup)
-        raise StoreIOError.from_os_error(f"writing {target}", exc) from exc
-    except BaseException:
-        _rollback(fs, folder, name, temp, fd if fd_open else None, renamed, backed_up, backup)
+    except BaseException as exc:
+        undo = renamed and (backed_up or not existed)
+        _rollback(fs, folder, name, temp, fd if fd_open else None, renamed, undo, backup)
+        if isinstance(exc, OSError):
+            raise StoreIOError.from_os_error(f"writing {target}", exc) from exc
         raise
 
 
@@ -174,25 +179,29 @@ def _rollback(
     temp: Path,
     fd: int | None,
     renamed: bool,
-    backed_up: bool,
+    undo: bool,
     backup: str | None,
 ) -> None:
-    """Undo a failed replace as far as possible, never hiding the original error."""
+    """Undo a failed replace as far as possible, never hiding the original error.
+
+    After the rename, the new file is withdrawn when that restores the old state
+    (the previous version was backed up, or there was none); otherwise it stays.
+    """
     if fd is not None:
         try:
             fs.close(fd)
         except OSError:
             _log.debug("closing %s after a failed write also failed", temp)
     try:
+        target = folder / name
         if renamed:
-            # The new data is visible but not known durable: withdraw it.
-            if backed_up and backup is not None:
-                fs.replace(folder / backup, folder / name)
-            else:
-                fs.unlink(folder / name)
+            if undo and backup is not None and fs.exists(folder / backup):
+                fs.replace(folder / backup, target)
+            elif undo:
+                fs.unlink(target)
         else:
-            if backed_up and backup is not None:
-                fs.replace(folder / backup, folder / name)
+            if backup is not None and not fs.exists(target) and fs.exists(folder / backup):
+                fs.replace(folder / backup, target)
             fs.unlink(temp)
     except OSError:
         _log.warning("could not clean up after a failed write of %s", folder / name)

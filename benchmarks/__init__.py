@@ -1,0 +1,1 @@
+"""The benchmark suite: tradestore beside its peers (run with ``python -m benchmarks``)."""

@@ -1,0 +1,414 @@
+"""Shared validators for the models; the stores use them on their own arguments too.
+
+Every check raises :class:`tradestore.errors.ValidationError` with ``field`` set,
+never a bare ``ValueError``/``TypeError``. Types are checked exactly: ``bool`` is
+not accepted where an ``int`` is, a ``datetime`` is not accepted where a ``date``
+is, an ``int`` is accepted (and stored as a ``float``) where a ``float`` is.
+
+Identifiers:
+
+- symbols: surrounding blanks (spaces and tabs) stripped, upper-cased; 1 to
+  ``MAX_SYMBOL_CHARS`` (32) ASCII letters, digits and ``. - _ & ^ = :`` with at
+  least one letter or digit (``BRK.B``, ``M&M``, ``BAJAJ-AUTO``, ``^NSEI``,
+  ``EURUSD=X``);
+- task ids, task types, strategy names and fiscal periods: taken as given, 1 to
+  ``MAX_IDENTIFIER_CHARS`` (128) ASCII letters, digits and ``. - _ :`` with at
+  least one letter or digit. No ``/``, ``\\``, blank or control character can
+  pass, and neither can ``.`` or ``..``;
+- news ids: 1 to 256 printable ASCII characters without blanks, with a letter or
+  digit; derived from the URL when empty (see ``news_id_for_url``).
+
+Size limits, so that oversized payloads are refused before they are written:
+
+- text fields: at most ``MAX_TEXT_CHARS`` (65,536) characters, valid Unicode
+  (no lone surrogates);
+- URLs: at most ``MAX_URL_CHARS`` (8,192) characters, no blank or control
+  character;
+- list fields and ``str``-keyed mappings (``token_usage``, ``scores``): at most
+  ``MAX_LIST_ITEMS`` (10,000) items; mapping keys are non-blank and at most
+  ``MAX_IDENTIFIER_CHARS`` (128) characters;
+- JSON values (``metadata``, ``extra``): str, finite float, int in the 64-bit
+  range, bool, None, lists and dicts with str keys, nested at most
+  ``MAX_JSON_DEPTH`` (32) levels, at most ``MAX_JSON_BYTES`` (1 MiB) encoded;
+- counts: integers from 0 to ``MAX_COUNT`` (2**63 - 1).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from datetime import UTC, date, datetime, timezone
+from typing import Any
+
+import msgspec
+
+from tradestore.errors import ValidationError
+
+__all__ = [
+    "MAX_COUNT",
+    "MAX_IDENTIFIER_CHARS",
+    "MAX_JSON_BYTES",
+    "MAX_JSON_DEPTH",
+    "MAX_LIST_ITEMS",
+    "MAX_SYMBOL_CHARS",
+    "MAX_TEXT_CHARS",
+    "MAX_URL_CHARS",
+    "copy_json",
+    "ensure_aware",
+    "ensure_bool",
+    "ensure_date",
+    "ensure_finite",
+    "ensure_non_negative_int",
+    "ensure_optional_aware",
+    "ensure_optional_date",
+    "ensure_optional_finite",
+    "ensure_score_map",
+    "ensure_str_list",
+    "ensure_text",
+    "ensure_token_usage",
+    "ensure_url",
+    "normalize_symbol",
+    "utc_now",
+    "validate_identifier",
+    "validate_json",
+    "validate_json_object",
+    "validate_strategy_name",
+    "validate_task_id",
+]
+
+MAX_SYMBOL_CHARS = 32
+MAX_IDENTIFIER_CHARS = 128
+MAX_TEXT_CHARS = 65_536
+MAX_URL_CHARS = 8_192
+MAX_LIST_ITEMS = 10_000
+MAX_JSON_DEPTH = 32
+MAX_JSON_BYTES = 1_048_576
+MAX_COUNT = 2**63 - 1
+
+_JSON_INT_MIN = -(2**63)
+_JSON_INT_MAX = 2**64 - 1
+_BLANKS = " \t"
+
+# Lookahead: at least one letter or digit, so "..", "-" or "^" alone never pass.
+_SYMBOL_RE = re.compile(r"(?=[^A-Za-z0-9]*[A-Za-z0-9])[A-Za-z0-9.\-_&^=:]{1,32}")
+_IDENTIFIER_RE = re.compile(r"(?=[^A-Za-z0-9]*[A-Za-z0-9])[A-Za-z0-9.\-_:]{1,128}")
+_URL_RE = re.compile(r"[!-~]{1,8192}")
+
+# Symbols repeat on every scheduler update: remember the accepted spellings.
+_SYMBOL_CACHE: dict[str, str] = {}
+_SYMBOL_CACHE_SIZE = 4096
+_SYMBOL_CACHE_KEY_CHARS = 64
+
+
+def _brief(value: object) -> str:
+    """A short repr of ``value`` for error messages."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _fail(field: str, expected: str, value: object) -> ValidationError:
+    """The error for ``field`` holding ``value`` instead of ``expected``."""
+    return ValidationError(f"{field}: expected {expected}, got {_brief(value)}", field=field)
+
+
+def _refield(exc: ValidationError, field: str) -> ValidationError:
+    """``exc`` (about one item, named in its message) re-aimed at the whole ``field``."""
+    return ValidationError(exc.message, field=field)
+
+
+def utc_now() -> datetime:
+    """The current time as an aware UTC datetime (the default for time stamps)."""
+    return datetime.now(UTC)
+
+
+def normalize_symbol(value: object, field: str = "symbol") -> str:
+    """Return the symbol stripped of surrounding blanks and upper-cased, or raise."""
+    if type(value) is str:
+        cached = _SYMBOL_CACHE.get(value)
+        if cached is not None:
+            return cached
+    elif isinstance(value, str):
+        value = str(value)
+    else:
+        raise _fail(field, "a str symbol", value)
+    text = value.strip(_BLANKS)
+    # Match before upper(): upper() maps some non-ASCII letters to ASCII ("ß" -> "SS").
+    if _SYMBOL_RE.fullmatch(text) is None:
+        raise _fail(
+            field,
+            f"1 to {MAX_SYMBOL_CHARS} ASCII letters, digits or '.-_&^=:' with a letter or digit",
+            value,
+        )
+    symbol = text.upper()
+    if len(value) <= _SYMBOL_CACHE_KEY_CHARS:
+        if len(_SYMBOL_CACHE) >= _SYMBOL_CACHE_SIZE:
+            _SYMBOL_CACHE.clear()
+        _SYMBOL_CACHE[value] = symbol
+    return symbol
+
+
+def validate_identifier(value: object, field: str) -> str:
+    """Return ``value`` if it is a 1-128 character identifier of ``[A-Za-z0-9.-_:]``."""
+    if not isinstance(value, str):
+        raise _fail(field, "a str identifier", value)
+    if _IDENTIFIER_RE.fullmatch(value) is None:
+        raise _fail(
+            field,
+            f"1 to {MAX_IDENTIFIER_CHARS} ASCII letters, digits or '.-_:' with a letter or digit",
+            value,
+        )
+    return value
+
+
+def validate_task_id(value: object, field: str = "task_id") -> str:
+    """Return ``value`` if it is a valid task id, or raise."""
+    return validate_identifier(value, field)
+
+
+def validate_strategy_name(value: object, field: str = "strategy_type") -> str:
+    """Return ``value`` if it is a valid strategy name, or raise."""
+    return validate_identifier(value, field)
+
+
+def ensure_aware(value: object, field: str) -> datetime:
+    """Return ``value`` if it is a timezone-aware datetime, or raise."""
+    if type(value) is datetime and type(value.tzinfo) is timezone:
+        return value  # fast path: a fixed-offset zone always has an offset
+    if not isinstance(value, datetime):
+        raise _fail(field, "an aware datetime", value)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise _fail(field, "an aware datetime (naive datetimes are refused)", value)
+    return value
+
+
+def ensure_optional_aware(value: object, field: str) -> datetime | None:
+    """Return ``value`` if it is None or a timezone-aware datetime, or raise."""
+    return None if value is None else ensure_aware(value, field)
+
+
+def ensure_date(value: object, field: str) -> date:
+    """Return ``value`` if it is a date (and not a datetime), or raise."""
+    if type(value) is date:
+        return value
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise _fail(field, "a date (not a datetime)", value)
+    return value
+
+
+def ensure_optional_date(value: object, field: str) -> date | None:
+    """Return ``value`` if it is None or a date (not a datetime), or raise."""
+    return None if value is None else ensure_date(value, field)
+
+
+def ensure_finite(
+    value: object,
+    field: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> float:
+    """Return ``value`` as a finite float (ints accepted, bools not) within bounds, or raise."""
+    if isinstance(value, bool) or not isinstance(value, float | int):
+        raise _fail(field, "a finite number", value)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise _fail(field, "a finite number", value) from None
+    if not math.isfinite(number):
+        raise _fail(field, "a finite number", value)
+    if minimum is not None and number < minimum:
+        raise _fail(field, f"a number >= {minimum}", value)
+    if maximum is not None and number > maximum:
+        raise _fail(field, f"a number <= {maximum}", value)
+    return number
+
+
+def ensure_optional_finite(
+    value: object,
+    field: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> float | None:
+    """Return ``value`` if it is None, else as checked by :func:`ensure_finite`."""
+    if value is None:
+        return None
+    return ensure_finite(value, field, minimum=minimum, maximum=maximum)
+
+
+def ensure_non_negative_int(value: object, field: str) -> int:
+    """Return ``value`` if it is an int (not a bool) from 0 to ``MAX_COUNT``, or raise."""
+    if type(value) is int and 0 <= value <= MAX_COUNT:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(field, "a non-negative int", value)
+    if not 0 <= value <= MAX_COUNT:
+        raise _fail(field, f"an int from 0 to {MAX_COUNT}", value)
+    return int(value)
+
+
+def ensure_bool(value: object, field: str) -> bool:
+    """Return ``value`` if it is a bool, or raise."""
+    if not isinstance(value, bool):
+        raise _fail(field, "a bool", value)
+    return value
+
+
+def _check_unicode(value: str, field: str) -> None:
+    """Raise unless ``value`` can be encoded as UTF-8 (no lone surrogates)."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _fail(field, "valid Unicode text (no lone surrogates)", value) from None
+
+
+def ensure_text(
+    value: object,
+    field: str,
+    *,
+    max_chars: int = MAX_TEXT_CHARS,
+    allow_empty: bool = True,
+) -> str:
+    """Return ``value`` if it is a str of at most ``max_chars`` valid characters, or raise."""
+    if not isinstance(value, str):
+        raise _fail(field, "a str", value)
+    if len(value) > max_chars:
+        raise _fail(field, f"text of at most {max_chars} characters", value)
+    if not allow_empty and not value.strip():
+        raise _fail(field, "non-blank text", value)
+    _check_unicode(value, field)
+    return value
+
+
+def ensure_url(value: object, field: str = "url") -> str:
+    """Return ``value`` stripped of surrounding blanks if it is empty or a plausible URL."""
+    if not isinstance(value, str):
+        raise _fail(field, "a str URL", value)
+    text = value.strip(_BLANKS)
+    if text and _URL_RE.fullmatch(text) is None:
+        raise _fail(
+            field,
+            f"at most {MAX_URL_CHARS} printable ASCII characters without blanks",
+            value,
+        )
+    return text
+
+
+def ensure_str_list(value: object, field: str) -> list[str]:
+    """Return ``value`` if it is a list of at most ``MAX_LIST_ITEMS`` valid strs, or raise."""
+    if not isinstance(value, list):
+        raise _fail(field, "a list of str", value)
+    if len(value) > MAX_LIST_ITEMS:
+        raise _fail(field, f"at most {MAX_LIST_ITEMS} items", f"{len(value)} items")
+    try:
+        for index, item in enumerate(value):
+            ensure_text(item, f"{field}[{index}]")
+    except ValidationError as exc:
+        raise _refield(exc, field) from None
+    return value
+
+
+def _check_mapping(value: object, field: str) -> dict[Any, Any]:
+    """Return ``value`` if it is a dict of at most ``MAX_LIST_ITEMS`` str keys, or raise."""
+    if not isinstance(value, dict):
+        raise _fail(field, "a dict with str keys", value)
+    if len(value) > MAX_LIST_ITEMS:
+        raise _fail(field, f"at most {MAX_LIST_ITEMS} items", f"{len(value)} items")
+    try:
+        for key in value:
+            ensure_text(key, f"{field} key", max_chars=MAX_IDENTIFIER_CHARS, allow_empty=False)
+    except ValidationError as exc:
+        raise _refield(exc, field) from None
+    return value
+
+
+def ensure_token_usage(value: object, field: str = "token_usage") -> dict[str, int]:
+    """Return ``value`` if it maps non-blank str keys to non-negative ints, or raise."""
+    mapping = _check_mapping(value, field)
+    try:
+        for key, count in mapping.items():
+            ensure_non_negative_int(count, f"{field}[{key!r}]")
+    except ValidationError as exc:
+        raise _refield(exc, field) from None
+    return mapping
+
+
+def ensure_score_map(value: object, field: str = "scores") -> dict[str, float]:
+    """Return ``value`` if it maps non-blank str keys to finite numbers (ints become floats)."""
+    mapping = _check_mapping(value, field)
+    try:
+        for key, score in mapping.items():
+            checked = ensure_finite(score, f"{field}[{key!r}]")
+            if type(score) is not float:
+                mapping[key] = checked
+    except ValidationError as exc:
+        raise _refield(exc, field) from None
+    return mapping
+
+
+def _walk_json(value: object, field: str, depth: int, budget: list[int]) -> None:
+    """Raise unless ``value`` is plain JSON data; ``budget`` caps the nodes visited."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _fail(field, f"JSON data of at most {MAX_JSON_BYTES} bytes", "a larger value")
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, str):
+        _check_unicode(value, field)
+        return
+    if isinstance(value, int):
+        if not _JSON_INT_MIN <= value <= _JSON_INT_MAX:
+            raise _fail(field, "an int in the 64-bit range", value)
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _fail(field, "a finite float", value)
+        return
+    if depth >= MAX_JSON_DEPTH:
+        raise _fail(field, f"JSON data nested at most {MAX_JSON_DEPTH} levels", "deeper data")
+    if isinstance(value, list):
+        for item in value:
+            _walk_json(item, field, depth + 1, budget)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _fail(field, "dict keys of type str", key)
+            _check_unicode(key, field)
+            _walk_json(item, field, depth + 1, budget)
+        return
+    raise _fail(field, "JSON data (str, int, finite float, bool, None, list, dict)", value)
+
+
+def validate_json(value: object, field: str) -> Any:
+    """Return ``value`` if it is plain, bounded JSON data (see the module docs), or raise."""
+    if isinstance(value, dict | list) and not value:
+        return value
+    _walk_json(value, field, 0, [MAX_JSON_BYTES])
+    if isinstance(value, dict | list):
+        size = len(msgspec.json.encode(value))
+        if size > MAX_JSON_BYTES:
+            raise _fail(field, f"JSON data of at most {MAX_JSON_BYTES} bytes", f"{size} bytes")
+    return value
+
+
+def validate_json_object(value: object, field: str) -> dict[str, Any]:
+    """Return ``value`` if it is a dict of plain, bounded JSON data, or raise."""
+    if not isinstance(value, dict):
+        raise _fail(field, "a dict of JSON data", value)
+    validated: dict[str, Any] = validate_json(value, field)
+    return validated
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of JSON-like data: every dict and list is new, scalars are shared."""
+    if isinstance(value, dict):
+        return {key: copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [copy_json(item) for item in value]
+    if value is None or isinstance(value, str | int | float):
+        return value
+    # Not JSON (a caller mutated a field after validation): still share nothing.
+    return copy.deepcopy(value)

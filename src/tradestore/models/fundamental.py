@@ -1,0 +1,234 @@
+"""Fundamental data: snapshots, earnings reports, news items and analyses."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, datetime
+from typing import Any, Self
+from urllib.parse import urlsplit, urlunsplit
+
+import msgspec
+
+from tradestore.errors import ValidationError
+from tradestore.models._base import Model
+from tradestore.models._validation import (
+    copy_json,
+    ensure_aware,
+    ensure_bool,
+    ensure_date,
+    ensure_finite,
+    ensure_optional_date,
+    ensure_optional_finite,
+    ensure_score_map,
+    ensure_text,
+    ensure_url,
+    normalize_symbol,
+    utc_now,
+    validate_identifier,
+    validate_json_object,
+)
+
+__all__ = [
+    "RECOMMENDATIONS",
+    "EarningsReport",
+    "FundamentalAnalysis",
+    "FundamentalSnapshot",
+    "NewsItem",
+    "news_id_for_url",
+]
+
+RECOMMENDATIONS = frozenset({"buy", "hold", "sell"})
+
+# Provider ids vary ("reuters:123", base64, UUIDs): printable ASCII, no blanks.
+_NEWS_ID_RE = re.compile(r"(?=[^A-Za-z0-9]*[A-Za-z0-9])[!-~]{1,256}")
+
+_SNAPSHOT_METRICS = (
+    "pe_ratio",
+    "pb_ratio",
+    "eps",
+    "revenue",
+    "revenue_growth",
+    "profit_margin",
+    "roe",
+    "debt_to_equity",
+    "market_cap",
+    "dividend_yield",
+)
+_EARNINGS_FIGURES = ("eps_actual", "eps_estimate", "revenue_actual", "revenue_estimate")
+
+
+def news_id_for_url(url: str) -> str:
+    """A stable id for ``url``: 32 hex chars of the SHA-256 of its normalised form.
+
+    Normalising strips surrounding blanks, lower-cases scheme and host, drops the
+    fragment and writes an empty path as ``/``, so trivially different spellings of
+    one link get one id.
+    """
+    text = ensure_url(url)
+    if not text:
+        raise ValidationError("url: expected a non-empty URL to derive an id from", field="url")
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:
+        raise ValidationError(f"url: not a valid URL: {exc}", field="url") from None
+    normalised = urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, "")
+    )
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:32]
+
+
+def _check_floats(model: msgspec.Struct, names: tuple[str, ...]) -> None:
+    """Check that each named field is None or finite; store ints as floats."""
+    for name in names:
+        value = getattr(model, name)
+        if value is not None:
+            setattr(model, name, ensure_finite(value, name))
+
+
+class FundamentalSnapshot(Model):
+    """A symbol's fundamental ratios as of one day; each metric is None when unknown."""
+
+    symbol: str
+    as_of: date
+    source: str = ""
+    fetched_at: datetime = msgspec.field(default_factory=utc_now)
+    pe_ratio: float | None = None
+    pb_ratio: float | None = None
+    eps: float | None = None
+    revenue: float | None = None
+    revenue_growth: float | None = None
+    profit_margin: float | None = None
+    roe: float | None = None
+    debt_to_equity: float | None = None
+    market_cap: float | None = None
+    dividend_yield: float | None = None
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    def validate(self) -> None:
+        """Check every field and normalise the symbol; raise ``ValidationError`` on bad values."""
+        self.symbol = normalize_symbol(self.symbol)
+        ensure_date(self.as_of, "as_of")
+        ensure_text(self.source, "source")
+        ensure_aware(self.fetched_at, "fetched_at")
+        _check_floats(self, _SNAPSHOT_METRICS)
+        validate_json_object(self.extra, "extra")
+
+    def clone(self) -> Self:
+        """A deep copy sharing no dict with this snapshot."""
+        copied = super().clone()
+        copied.extra = copy_json(self.extra)
+        return copied
+
+
+class EarningsReport(Model):
+    """Reported and estimated earnings for one fiscal period (e.g. ``"2025Q3"``)."""
+
+    symbol: str
+    fiscal_period: str
+    report_date: date
+    eps_actual: float | None = None
+    eps_estimate: float | None = None
+    revenue_actual: float | None = None
+    revenue_estimate: float | None = None
+    next_earnings_date: date | None = None
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    def validate(self) -> None:
+        """Check every field and normalise the symbol; raise ``ValidationError`` on bad values."""
+        self.symbol = normalize_symbol(self.symbol)
+        validate_identifier(self.fiscal_period, "fiscal_period")
+        ensure_date(self.report_date, "report_date")
+        _check_floats(self, _EARNINGS_FIGURES)
+        ensure_optional_date(self.next_earnings_date, "next_earnings_date")
+        validate_json_object(self.extra, "extra")
+
+    def clone(self) -> Self:
+        """A deep copy sharing no dict with this report."""
+        copied = super().clone()
+        copied.extra = copy_json(self.extra)
+        return copied
+
+
+class NewsItem(Model, kw_only=True):
+    """A news article; ``id`` is derived from ``url`` when not given, ``symbol`` may be empty.
+
+    Keyword-only: the contract's field order puts the optional ``id`` first.
+    """
+
+    id: str = ""
+    symbol: str = ""
+    title: str
+    summary: str = ""
+    url: str = ""
+    source: str = ""
+    published_at: datetime
+    sentiment: float | None = None
+    is_material: bool = False
+
+    def validate(self) -> None:
+        """Check every field, normalise symbol and url, derive ``id``; raise on bad values."""
+        if self.symbol != "":
+            self.symbol = normalize_symbol(self.symbol)
+        ensure_text(self.title, "title", allow_empty=False)
+        ensure_text(self.summary, "summary")
+        self.url = ensure_url(self.url)
+        ensure_text(self.source, "source")
+        ensure_aware(self.published_at, "published_at")
+        self.sentiment = ensure_optional_finite(
+            self.sentiment, "sentiment", minimum=-1.0, maximum=1.0
+        )
+        ensure_bool(self.is_material, "is_material")
+        if not isinstance(self.id, str):
+            raise ValidationError(f"id: expected a str, got {self.id!r:.80}", field="id")
+        if self.id == "":
+            if not self.url:
+                raise ValidationError("id: a news item needs an id or a url", field="id")
+            self.id = news_id_for_url(self.url)
+        elif _NEWS_ID_RE.fullmatch(self.id) is None:
+            raise ValidationError(
+                "id: expected 1 to 256 printable ASCII characters without blanks, "
+                f"with a letter or digit, got {self.id!r:.80}",
+                field="id",
+            )
+
+
+class FundamentalAnalysis(Model, kw_only=True):
+    """A recommendation ("buy", "hold" or "sell") with its confidence from 0 to 1.
+
+    Keyword-only: the contract's field order puts the defaulted ``analyzed_at`` second.
+    """
+
+    symbol: str
+    analyzed_at: datetime = msgspec.field(default_factory=utc_now)
+    recommendation: str
+    confidence: float
+    fair_value: float | None = None
+    summary: str = ""
+    scores: dict[str, float] = msgspec.field(default_factory=dict)
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    def validate(self) -> None:
+        """Check every field, normalise symbol and recommendation; raise on bad values."""
+        self.symbol = normalize_symbol(self.symbol)
+        ensure_aware(self.analyzed_at, "analyzed_at")
+        if isinstance(self.recommendation, str):
+            self.recommendation = self.recommendation.strip().lower()
+        if self.recommendation not in RECOMMENDATIONS:
+            raise ValidationError(
+                f"recommendation: expected 'buy', 'hold' or 'sell', "
+                f"got {self.recommendation!r:.80}",
+                field="recommendation",
+            )
+        self.confidence = ensure_finite(self.confidence, "confidence", minimum=0.0, maximum=1.0)
+        self.fair_value = ensure_optional_finite(self.fair_value, "fair_value")
+        ensure_text(self.summary, "summary")
+        ensure_score_map(self.scores)
+        validate_json_object(self.extra, "extra")
+
+    def clone(self) -> Self:
+        """A deep copy sharing no dict with this analysis."""
+        copied = super().clone()
+        copied.scores = dict(self.scores)
+        copied.extra = copy_json(self.extra)
+        return copied

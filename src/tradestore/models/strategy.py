@@ -1,0 +1,120 @@
+"""Daily strategy journals and the performance summaries computed from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any, Self
+
+import msgspec
+
+from tradestore.models._base import Model
+from tradestore.models._validation import (
+    copy_json,
+    ensure_aware,
+    ensure_date,
+    ensure_finite,
+    ensure_non_negative_int,
+    ensure_str_list,
+    ensure_token_usage,
+    utc_now,
+    validate_json_object,
+    validate_strategy_name,
+)
+
+__all__ = ["PerformanceSummary", "StrategyLog"]
+
+
+class StrategyLog(Model):
+    """One strategy's journal for one day; ``strategy_type`` is filled in by the store."""
+
+    date: dt.date
+    strategy_type: str = ""
+    what_worked: list[str] = msgspec.field(default_factory=list)
+    what_didnt_work: list[str] = msgspec.field(default_factory=list)
+    tomorrows_focus: list[str] = msgspec.field(default_factory=list)
+    market_observations: list[str] = msgspec.field(default_factory=list)
+    trades_executed: int = 0
+    wins: int = 0
+    losses: int = 0
+    pnl_realized: float = 0.0
+    token_usage: dict[str, int] = msgspec.field(default_factory=dict)
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    created_at: dt.datetime = msgspec.field(default_factory=utc_now)
+    updated_at: dt.datetime = msgspec.field(default_factory=utc_now)
+
+    def validate(self) -> None:
+        """Check every field; raise ``ValidationError`` naming the first bad one."""
+        ensure_date(self.date, "date")
+        if self.strategy_type != "":
+            validate_strategy_name(self.strategy_type)
+        ensure_str_list(self.what_worked, "what_worked")
+        ensure_str_list(self.what_didnt_work, "what_didnt_work")
+        ensure_str_list(self.tomorrows_focus, "tomorrows_focus")
+        ensure_str_list(self.market_observations, "market_observations")
+        ensure_non_negative_int(self.trades_executed, "trades_executed")
+        ensure_non_negative_int(self.wins, "wins")
+        ensure_non_negative_int(self.losses, "losses")
+        self.pnl_realized = ensure_finite(self.pnl_realized, "pnl_realized")
+        ensure_token_usage(self.token_usage)
+        validate_json_object(self.metadata, "metadata")
+        ensure_aware(self.created_at, "created_at")
+        ensure_aware(self.updated_at, "updated_at")
+
+    def clone(self) -> Self:
+        """A deep copy sharing no list or dict with this log."""
+        copied = super().clone()
+        copied.what_worked = list(self.what_worked)
+        copied.what_didnt_work = list(self.what_didnt_work)
+        copied.tomorrows_focus = list(self.tomorrows_focus)
+        copied.market_observations = list(self.market_observations)
+        copied.token_usage = dict(self.token_usage)
+        copied.metadata = copy_json(self.metadata)
+        return copied
+
+
+class PerformanceSummary(Model):
+    """Totals over a strategy's logs for a period; ``win_rate`` is a percentage."""
+
+    period_days: int = 0
+    total_logs: int = 0
+    total_trades: int = 0
+    total_wins: int = 0
+    total_losses: int = 0
+    win_rate: float = 0.0
+    total_pnl: float = 0.0
+    avg_pnl_per_trade: float = 0.0
+
+    def validate(self) -> None:
+        """Check every field; raise ``ValidationError`` naming the first bad one."""
+        ensure_non_negative_int(self.period_days, "period_days")
+        ensure_non_negative_int(self.total_logs, "total_logs")
+        ensure_non_negative_int(self.total_trades, "total_trades")
+        ensure_non_negative_int(self.total_wins, "total_wins")
+        ensure_non_negative_int(self.total_losses, "total_losses")
+        self.win_rate = ensure_finite(self.win_rate, "win_rate", minimum=0.0, maximum=100.0)
+        self.total_pnl = ensure_finite(self.total_pnl, "total_pnl")
+        self.avg_pnl_per_trade = ensure_finite(self.avg_pnl_per_trade, "avg_pnl_per_trade")
+
+    @classmethod
+    def from_logs(cls, logs: Iterable[StrategyLog], period_days: int) -> Self:
+        """Sum ``logs``: win_rate = wins / (wins + losses) * 100, averages 0 when empty."""
+        total_logs = total_trades = total_wins = total_losses = 0
+        total_pnl = 0.0
+        for log in logs:
+            total_logs += 1
+            total_trades += log.trades_executed
+            total_wins += log.wins
+            total_losses += log.losses
+            total_pnl += log.pnl_realized
+        decided = total_wins + total_losses
+        return cls(
+            period_days=period_days,
+            total_logs=total_logs,
+            total_trades=total_trades,
+            total_wins=total_wins,
+            total_losses=total_losses,
+            win_rate=total_wins / decided * 100.0 if decided else 0.0,
+            total_pnl=total_pnl,
+            avg_pnl_per_trade=total_pnl / total_trades if total_trades else 0.0,
+        )

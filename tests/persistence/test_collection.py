@@ -1,0 +1,362 @@
+"""The persistence layer through a minimal store: commits, failures, recovery, processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import gc
+import os
+import shutil
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.persistence.test_durable_replace import FailingFS
+from tests.persistence.toy import ToyStore
+from tradestore.errors import (
+    NotFoundError,
+    StoreClosedError,
+    StoreCorruptedError,
+    StoreError,
+    StoreIOError,
+    StoreLockedError,
+    ValidationError,
+)
+from tradestore.persistence import FileSystem
+
+ROOT = str(Path(__file__).resolve().parents[2])
+SRC = str(Path(ROOT) / "src")
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes (the lock file excluded)."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name != ".lock":
+            out[str(path.relative_to(folder))] = path.read_bytes()
+    return out
+
+
+async def reopen_all(data: Path) -> dict[str, int]:
+    async with ToyStore(data, read_only=True) as fresh:
+        return await fresh.all()
+
+
+async def test_round_trip_and_reopen(tmp_path: Path) -> None:
+    async with ToyStore(tmp_path) as store:
+        assert await store.add("a") == 1
+        assert await store.add("a", 4) == 5
+        await store.set_many({f"k{i}": i for i in range(100)})
+        await store.remove("k3")
+        expected = await store.all()
+    assert await reopen_all(tmp_path) == expected
+    assert expected["a"] == 5
+    assert "k3" not in expected
+
+
+async def test_thousand_concurrent_mutations_lose_nothing(tmp_path: Path) -> None:
+    fs = FailingFS()
+    async with ToyStore(tmp_path, fs=fs) as store:
+        await asyncio.gather(*(store.add(f"c{i % 10}") for i in range(1000)))
+        assert sum((await store.all()).values()) == 1000
+        commits = fs.calls.count("fsync_dir")
+    assert commits < 200, "concurrent mutations should share commits"
+    assert sum((await reopen_all(tmp_path)).values()) == 1000
+
+
+async def test_durable_false_skips_fsync(tmp_path: Path) -> None:
+    fs = FailingFS()
+    async with ToyStore(tmp_path, fs=fs, durable=False) as store:
+        await store.add("a")
+    assert "fsync" not in fs.calls
+    assert "fsync_dir" not in fs.calls
+    assert await reopen_all(tmp_path) == {"a": 1}
+
+
+async def test_unacknowledged_state_survives_without_close(tmp_path: Path) -> None:
+    store = ToyStore(tmp_path)
+    for i in range(20):
+        await store.add(f"x{i}", i + 1)
+    snapshot = tmp_path.parent / "copy"
+    shutil.copytree(tmp_path, snapshot)  # as a crash would leave it: journals, no checkpoint
+    await store.close()
+    (snapshot / "toy" / ".lock").unlink()
+    assert await reopen_all(snapshot) == {f"x{i}": i + 1 for i in range(20)}
+
+
+@pytest.mark.parametrize("step", ["open_temp", "write", "fsync", "close", "replace", "fsync_dir"])
+async def test_failed_commit_rolls_back_and_recovers(tmp_path: Path, step: str) -> None:
+    fs = FailingFS()
+    async with ToyStore(tmp_path, fs=fs) as store:
+        await store.add("a", 1)
+        fs.fail = step
+        results = await asyncio.gather(store.add("a", 10), store.add("b", 5),
+                                       return_exceptions=True)
+        for res in results:
+            assert isinstance(res, StoreIOError)
+            assert isinstance(res.__cause__, OSError)
+        assert await store.get("a") == 1
+        assert await store.get("b") is None
+        assert not list((tmp_path / "toy").glob(".*.tmp"))
+        assert await reopen_all(tmp_path) == {"a": 1}
+        fs.fail = None
+        assert await store.add("a", 2) == 3
+    assert await reopen_all(tmp_path) == {"a": 3}
+
+
+async def test_error_inside_mutation_changes_nothing(tmp_path: Path) -> None:
+    async with ToyStore(tmp_path) as store:
+        await store.add("a")
+        before = files(tmp_path)
+        with pytest.raises(NotFoundError):
+            await store.remove("missing")
+        with pytest.raises(ValidationError):
+            await store.add("a", -1)
+        assert files(tmp_path) == before
+        assert await store.all() == {"a": 1}
+
+
+async def test_cancelled_caller_still_commits_and_leaks_nothing(tmp_path: Path) -> None:
+    fds_before = len(os.listdir("/proc/self/fd"))
+    async with ToyStore(tmp_path) as store:
+        await store.add("warm")
+        for k in range(6):
+            task = asyncio.create_task(store.add(f"c{k}"))
+            for _ in range(k):
+                await asyncio.sleep(0)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await store.flush()
+        seen = await store.all()
+    after_reopen = await reopen_all(tmp_path)
+    assert after_reopen == seen  # whatever was applied is durable, nothing half-done
+    assert not list((tmp_path / "toy").glob(".*.tmp"))
+    gc.collect()
+    assert len(os.listdir("/proc/self/fd")) <= fds_before
+
+
+async def test_leftover_temp_files_are_removed(tmp_path: Path) -> None:
+    async with ToyStore(tmp_path) as store:
+        await store.add("a")
+    leftover = tmp_path / "toy" / ".journal-0000000000000009.json.abc.tmp"
+    leftover.write_bytes(b"partial")
+    async with ToyStore(tmp_path) as store:
+        assert await store.get("a") == 1
+    assert not leftover.exists()
+
+
+async def test_files_and_folders_are_private(tmp_path: Path) -> None:
+    async with ToyStore(tmp_path / "data") as store:
+        await store.add("a")
+    folder = tmp_path / "data" / "toy"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    for path in folder.iterdir():
+        assert path.stat().st_mode & 0o077 == 0, path
+
+
+def _doc_path(data: Path, name: str) -> Path:
+    return data / "toy" / f"doc-{ToyStore.doc_of(name)}.json"
+
+
+DAMAGES = {
+    "truncated": lambda b: b[: len(b) // 2],
+    "empty": lambda b: b"",
+    "zero-filled": lambda b: b"\0" * len(b),
+    "bad-json": lambda b: b"{" + b[1:].replace(b":", b";", 3),
+    "checksum": lambda b: b.replace(b'"value":2', b'"value":7'),
+    "wrong-shape": None,
+}
+
+
+def _wrong_shape(path: Path) -> None:
+    from tradestore.persistence._format import encode_file
+
+    doc = path.name[4:-5]
+    path.write_bytes(encode_file("doc", "counters", doc, 999, {"a": {"value": "x"}}, lines=True))
+
+
+@pytest.mark.parametrize("kind", list(DAMAGES))
+async def test_damaged_document_recovers_previous_version(tmp_path: Path, kind: str) -> None:
+    async with ToyStore(tmp_path) as store:
+        await store.add("a", 1)
+    async with ToyStore(tmp_path) as store:
+        await store.add("a", 1)  # the checkpoint at close keeps value 1 as the .bak
+    path = _doc_path(tmp_path, "a")
+    original = path.read_bytes()
+    damage = DAMAGES[kind]
+    if damage is None:
+        _wrong_shape(path)
+    else:
+        path.write_bytes(damage(original))
+    damaged = path.read_bytes()
+    async with ToyStore(tmp_path) as store:
+        assert await store.get("a") == 1  # the previous good version, never a wrong value
+    quarantined = list((tmp_path / "toy" / "quarantine").iterdir())
+    assert [q.read_bytes() for q in quarantined] == [damaged]
+
+
+async def test_no_good_version_raises_corrupted_naming_the_file(tmp_path: Path) -> None:
+    async with ToyStore(tmp_path) as store:
+        await store.add("a", 1)
+    path = _doc_path(tmp_path, "a")
+    path.write_bytes(b"garbage")
+    async with ToyStore(tmp_path) as store:
+        with pytest.raises(StoreCorruptedError) as info:
+            await store.get("a")
+        assert str(path) in str(info.value)
+        assert info.value.severity == "critical"
+    assert b"garbage" in [q.read_bytes() for q in (tmp_path / "toy" / "quarantine").iterdir()]
+
+
+async def test_newer_format_version_is_refused_untouched(tmp_path: Path) -> None:
+    async with ToyStore(tmp_path, lazy=False) as store:
+        await store.add("a", 1)
+    path = _doc_path(tmp_path, "a")
+    newer = path.read_bytes().replace(b'"version":1', b'"version":3', 1)
+    path.write_bytes(newer)
+    with pytest.raises(StoreCorruptedError, match="newer"):
+        await ToyStore(tmp_path, lazy=False).initialize()
+    assert path.read_bytes() == newer
+    assert not (tmp_path / "toy" / "quarantine").exists()
+
+
+async def test_damaged_journal_is_quarantined(tmp_path: Path) -> None:
+    store = ToyStore(tmp_path)
+    await store.add("a", 1)
+    await store.add("b", 1)
+    crash_copy = tmp_path.parent / "crash"
+    shutil.copytree(tmp_path, crash_copy)
+    await store.close()
+    (crash_copy / "toy" / ".lock").unlink()
+    journals = sorted((crash_copy / "toy").glob("journal-*.json"))
+    journals[-1].write_bytes(journals[-1].read_bytes()[:20])
+    async with ToyStore(crash_copy) as fresh:
+        assert await fresh.get("a") == 1
+    assert len(list((crash_copy / "toy" / "quarantine").iterdir())) == 1
+
+
+async def test_second_writer_in_process_is_refused(tmp_path: Path) -> None:
+    async with ToyStore(tmp_path):
+        with pytest.raises(StoreLockedError):
+            await ToyStore(tmp_path).initialize()
+
+
+async def test_second_writer_process_is_refused_promptly(tmp_path: Path) -> None:
+    script = textwrap.dedent(f"""
+        import asyncio, sys, time
+        sys.path[:0] = [{SRC!r}, {ROOT!r}]
+        from tests.persistence.toy import ToyStore
+        from tradestore.errors import StoreLockedError
+        async def main():
+            t = time.monotonic()
+            try:
+                await ToyStore({str(tmp_path)!r}).initialize()
+            except StoreLockedError:
+                print("locked", time.monotonic() - t)
+        asyncio.run(main())
+    """)
+    async with ToyStore(tmp_path) as store:
+        await store.add("a")
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", script, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await proc.communicate()
+    word, elapsed = out.decode().split()
+    assert word == "locked"
+    assert float(elapsed) < 1.0
+
+
+async def test_read_only_sees_snapshot_and_reload(tmp_path: Path) -> None:
+    async with ToyStore(tmp_path) as writer:
+        await writer.add("a", 1)
+        before = files(tmp_path)
+        reader = ToyStore(tmp_path, read_only=True)
+        assert await reader.get("a") == 1
+        await writer.add("a", 1)
+        assert await reader.get("a") == 1
+        await reader.reload()
+        assert await reader.get("a") == 2
+        with pytest.raises(StoreError):
+            await reader.add("a")
+        await reader.close()
+        assert set(files(tmp_path)) >= set(before) - {"toy/checkpoint.json"}
+
+
+async def test_lifecycle(tmp_path: Path) -> None:
+    store = ToyStore(tmp_path)
+    assert await store.add("a") == 1  # initializes on first use
+    await asyncio.gather(*(store.initialize() for _ in range(5)))
+    await store.close()
+    await store.close()
+    with pytest.raises(StoreClosedError):
+        await store.get("a")
+    with pytest.raises(StoreClosedError):
+        await store.add("a")
+
+
+async def test_unclosed_store_warns(tmp_path: Path) -> None:
+    store = ToyStore(tmp_path)
+    await store.initialize()
+    await store._lock.release()
+    with pytest.warns(ResourceWarning, match="never closed"):
+        store.__del__()
+    store._state = "closed"
+
+
+async def test_unwritable_folder_gives_store_io_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreIOError):
+        await ToyStore(blocker).initialize()
+
+
+async def test_group_commit_is_one_write_for_many_documents(tmp_path: Path) -> None:
+    fs = FailingFS()
+    async with ToyStore(tmp_path, fs=fs) as store:
+        await store.add("warm")
+        fs.calls.clear()
+        await store.set_many({f"n{i}": i for i in range(200)})  # touches all 8 documents
+        assert fs.calls.count("replace") == 1
+        assert fs.calls.count("fsync") == 1
+
+
+def test_run_io_keeps_the_loop_free(tmp_path: Path) -> None:
+    class SlowFS(FileSystem):
+        def fsync(self, fd: int) -> None:
+            time.sleep(0.05)
+            super().fsync(fd)
+
+    async def main() -> float:
+        async with ToyStore(tmp_path, fs=SlowFS()) as store:
+            worst = 0.0
+            stop = False
+
+            async def ticker() -> None:
+                nonlocal worst
+                while not stop:
+                    t = time.perf_counter()
+                    await asyncio.sleep(0.001)
+                    worst = max(worst, time.perf_counter() - t)
+
+            tick = asyncio.create_task(ticker())
+            await store.add("a")
+            stop = True
+            await tick
+            return worst
+
+    assert asyncio.run(main()) < 0.04
+
+
+async def test_fsync_failure_is_not_retried_as_success(tmp_path: Path) -> None:
+    fs = FailingFS(fail="fsync", err=errno.EIO)
+    async with ToyStore(tmp_path, fs=fs) as store:
+        with pytest.raises(StoreIOError):
+            await store.add("a")
+        assert fs.calls.count("fsync") == 1
+        fs.fail = None
+    assert await reopen_all(tmp_path) == {}
