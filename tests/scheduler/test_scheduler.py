@@ -40,7 +40,9 @@ async def test_due_tasks_run_in_priority_then_time_then_id_order(
         task_store, handlers={"job": recorder(calls)}, concurrency=1, clock=clock
     ).run_once()
     assert calls == ["y-critical", "z-medium-early", "a-medium-late", "b-medium-late", "c-low"]
-    assert (await task_store.get("not-due")).status == TaskStatus.PENDING  # type: ignore[union-attr]
+    not_due = await task_store.get("not-due")
+    assert not_due is not None
+    assert not_due.status == TaskStatus.PENDING
 
 
 async def test_no_more_than_concurrency_handlers_run_at_once(

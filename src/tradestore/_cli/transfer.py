@@ -71,9 +71,7 @@ async def read_all(stores: Stores) -> ExportDocument:
     for symbol in await stores.fundamentals.symbols():
         snapshots.extend(await stores.fundamentals.get_fundamentals_history(symbol))
         earnings.extend(await stores.fundamentals.get_earnings_history(symbol))
-        analysis = await stores.fundamentals.get_latest_analysis(symbol)
-        if analysis is not None:
-            analyses.append(analysis)
+        analyses.extend(await stores.fundamentals.get_analysis_history(symbol))
     states = await stores.stocks.all_states()
     return ExportDocument(
         format=EXPORT_FORMAT,
@@ -139,12 +137,24 @@ def decode_document(data: bytes) -> ExportDocument:
         raise UserError(f"invalid export document: {exc}") from exc
 
 
-async def write_all(stores: Stores, document: ExportDocument) -> None:
-    """Store every record of ``document`` in (empty) ``stores``."""
+class _StampClock:
+    """The clock of the stores an import builds: set to each record's own stamp before it is
+    written, so ``updated_at``/``created_at`` come out as they were exported."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def write_all(stores: Stores, document: ExportDocument, clock: _StampClock) -> None:
+    """Store every record of ``document`` in (empty) ``stores`` built with ``clock``."""
     await stores.tasks.save_many(document.tasks)
     stocks = stores.stocks
     for state in document.stock_states:
         symbol = state.symbol
+        clock.now = state.updated_at
         if state.last_news_check is not None:
             await stocks.update_news_check(symbol, state.last_news_check)
         if state.last_earnings_check is not None:
@@ -157,18 +167,26 @@ async def write_all(stores: Stores, document: ExportDocument) -> None:
             await stocks.update_analysis_check(symbol, state.last_analysis_check)
         if state.last_portfolio_update is not None:
             await stocks.update_portfolio_update(symbol, state.last_portfolio_update)
-        outcomes = [False] * state.error_count + [True] * max(
-            0, state.fetch_count - state.error_count
-        )
-        await asyncio.gather(*(stocks.record_fetch(symbol, ok=ok) for ok in outcomes))
+        # The store has no setter for the counters: replay the fetches (group-committed).
+        errors, total = state.error_count, max(state.fetch_count, state.error_count)
+        await asyncio.gather(*(stocks.record_fetch(symbol, ok=n >= errors) for n in range(total)))
     for log in document.strategy_logs:
+        # add_log stamps created_at on the first add and updated_at on every add, and a
+        # second add of the same lists with zero counts changes nothing else.
+        clock.now = log.created_at
         await stores.strategy_logs.add_log(log.strategy_type, log)
+        if log.updated_at != log.created_at:
+            clock.now = log.updated_at
+            touch = msgspec.structs.replace(
+                log, trades_executed=0, wins=0, losses=0, pnl_realized=0.0, token_usage={}
+            )
+            await stores.strategy_logs.add_log(log.strategy_type, touch)
     for snapshot in document.fundamentals:
         await stores.fundamentals.save_fundamentals(snapshot)
     for report in document.earnings:
         await stores.fundamentals.save_earnings(report)
     await stores.fundamentals.save_news(document.news)
-    for analysis in sorted(document.analyses, key=lambda a: a.analyzed_at):
+    for analysis in document.analyses:
         await stores.fundamentals.save_analysis(analysis)
 
 
@@ -220,8 +238,9 @@ async def import_folder(source: Path, data_dir: Path, *, force: bool) -> dict[st
         )
     )
     try:
-        async with open_stores(built, durable=False) as stores:
-            await write_all(stores, document)
+        clock = _StampClock()
+        async with open_stores(built, durable=False, clock=clock) as stores:
+            await write_all(stores, document, clock)
         await asyncio.to_thread(_fsync_tree, built)
         await asyncio.to_thread(_swap_in, built, data_dir)
     except BaseException:
