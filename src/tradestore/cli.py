@@ -63,6 +63,9 @@ def run(
         float | None,
         typer.Option(help="Stop after this many seconds (default: until Ctrl-C).", min=0),
     ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run what is due now to the end, then stop.")
+    ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the simulated market.")] = 42,
     concurrency: Annotated[int, typer.Option(help="Tasks run at once.", min=1)] = 4,
     failure_rate: Annotated[
@@ -79,6 +82,7 @@ def run(
             data_dir,
             symbols=_symbols(symbols),
             duration=duration,
+            once=once,
             seed=seed,
             concurrency=concurrency,
             failure_rate=failure_rate,

@@ -40,6 +40,6 @@ def run_cli(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProce
 def demo_dir(tmp_path: Path) -> Path:
     """A data folder after a short ``tradestore run``."""
     data = tmp_path / "data"
-    result = invoke("run", "--data-dir", data, "--duration", "0.3", "--symbols", "AAPL,MSFT,^NSEI")
+    result = invoke("run", "--data-dir", data, "--once", "--symbols", "AAPL,MSFT,^NSEI")
     assert result.exit_code == 0, result.output
     return data

@@ -120,4 +120,4 @@ def test_a_locked_store_is_a_one_line_error(demo_dir: Path) -> None:
         assert invoke("status", "--data-dir", demo_dir).exit_code == 0
     finally:
         holder.kill()
-        holder.wait(10)
+        holder.communicate(timeout=10)

@@ -75,6 +75,7 @@ def wait_for(path: Path, child: subprocess.Popen[bytes], timeout: float = 20.0) 
             pytest.fail(f"child exited early ({child.returncode}): {err.decode()}")
         if time.monotonic() > deadline:
             child.kill()
+            child.communicate()
             pytest.fail(f"timed out waiting for {path.name}")
         time.sleep(0.02)
 
@@ -83,7 +84,7 @@ async def test_a_task_left_running_by_a_killed_process_is_recovered(tmp_path: Pa
     child, data, marks = start_child(tmp_path, sleep=3600, grace=1)
     wait_for(marks / "a-first.started", child)
     child.send_signal(signal.SIGKILL)
-    child.wait(10)
+    child.communicate(timeout=10)
 
     ran: list[str] = []
 

@@ -26,6 +26,7 @@ async def run_scheduler(
     *,
     symbols: list[str],
     duration: float | None,
+    once: bool,
     seed: int,
     concurrency: int,
     failure_rate: float,
@@ -43,7 +44,13 @@ async def run_scheduler(
             )
         console.print(
             f"watchlist: {', '.join(watchlist)}   market: simulated (seed {seed})"
-            + (f"   duration: {duration:g}s" if duration is not None else "   Ctrl-C to stop"),
+            + (
+                "   once"
+                if once
+                else f"   duration: {duration:g}s"
+                if duration is not None
+                else "   Ctrl-C to stop"
+            ),
             soft_wrap=True,
         )
         progress = RunProgress(console, duration=duration)
@@ -66,7 +73,7 @@ async def run_scheduler(
             on_event=on_event,
         )
         with progress:
-            stats = await scheduler.run(duration=duration)
+            stats = await (scheduler.run_once() if once else scheduler.run(duration=duration))
     console.print(summary_table(stats, time.monotonic() - began))
     console.print(
         f"state saved in {data_dir}; 'tradestore status --data-dir {data_dir}' shows it",
