@@ -103,7 +103,7 @@ def test_doc_names_never_escape_and_round_trip(doc: str) -> None:
     assert set(name[4:-5]) <= set(string.ascii_letters + string.digits + "_-~")
     decoded = decode_doc_name(name)
     assert decoded is None or decoded == doc
-    if len(doc) <= 40:
+    if "~~" not in name:  # not cut to fit: the name decodes back to the id
         assert decoded == doc
 
 

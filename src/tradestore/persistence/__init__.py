@@ -5,6 +5,7 @@ from tradestore.persistence._format import FORMAT, VERSION
 from tradestore.persistence._fs import FileSystem, durable_replace, run_io
 from tradestore.persistence._lock import WriterLock
 from tradestore.persistence._store import BaseStore, Clock
+from tradestore.persistence._verify import Problem, RepairReport
 
 __all__ = [
     "FORMAT",
@@ -13,6 +14,8 @@ __all__ = [
     "Clock",
     "Collection",
     "FileSystem",
+    "Problem",
+    "RepairReport",
     "Txn",
     "WriterLock",
     "durable_replace",

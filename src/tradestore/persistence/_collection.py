@@ -32,7 +32,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from tradestore.errors import StoreError, StoreIOError
+from tradestore.errors import StoreCorruptedError, StoreError, StoreIOError
 from tradestore.persistence._format import Decoded, encode_file
 from tradestore.persistence._fs import FileSystem, durable_replace, run_io
 from tradestore.persistence._naming import (
@@ -184,14 +184,26 @@ class Collection(Generic[R]):
             # Without a checkpoint record the documents' own numbers must be read.
             await self.load_all()
 
-    async def load_all(self) -> None:
-        """Load every document into the cache."""
+    async def load_all(self, *, salvage: list[str] | None = None) -> None:
+        """Load every document into the cache.
+
+        With ``salvage`` (a list), a document with no good version left is
+        started afresh from the journals instead of raising; its damaged
+        files are already quarantined and its name is appended to the list.
+        """
         async with self._lock:
             for doc in sorted(set(self._files) | set(self._overlay)):
-                if doc not in self._docs:
+                if doc in self._docs:
+                    continue
+                try:
                     await self._load(doc)
+                except StoreCorruptedError as exc:
+                    if salvage is None or exc.metadata.get("version") is not None:
+                        raise
+                    salvage.append(exc.path or doc)
+                    await self._load(doc, salvage=True)
 
-    async def _load(self, doc: str) -> None:
+    async def _load(self, doc: str, *, salvage: bool = False) -> None:
         """Read one document, recover it if damaged, replay newer journals (lock held)."""
         name = self._files.get(doc)
         if name is None and doc not in self._overlay:
@@ -201,7 +213,7 @@ class Collection(Generic[R]):
         try:
             records, seq, recovered = await run_io(
                 read_doc, self._fs, self.folder, name, self.name, doc, self._doc_decoder,
-                self._read_only,
+                self._read_only, salvage,
             )
         except OSError as exc:
             raise StoreIOError.from_os_error(f"reading {self.folder / name}", exc) from exc

@@ -174,27 +174,39 @@ def read_doc(
     doc: str,
     decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]],
     read_only: bool,
+    salvage: bool = False,
 ) -> tuple[dict[str, Any], int, bool]:
-    """Read a document: (records, sequence number, whether the backup had to be used)."""
+    """Read a document: (records, sequence number, whether the backup had to be used).
+
+    Damaged files are moved aside only once a good version replaces them (or
+    with ``salvage``, an explicit repair); otherwise they stay in place and
+    :class:`StoreCorruptedError` is raised, at this open and every later one.
+    """
     live = folder / name
-    reasons: list[str] = []
-    for path, is_backup in ((live, False), (folder / (name + BACKUP_SUFFIX), True)):
+    damaged: list[tuple[Path, str]] = []
+    found: Decoded[dict[str, Any]] | None = None
+    used_backup = False
+    for path in (live, folder / (name + BACKUP_SUFFIX)):
         try:
-            decoded = decode_file(_read(fs, path), decoder, kind="doc", collection=collection,
-                                  doc=doc)
+            found = decode_file(_read(fs, path), decoder, kind="doc", collection=collection,
+                                doc=doc)
         except FileNotFoundError:
             continue
         except NewerFormatError as exc:
             raise _newer(path, exc) from exc
         except DamagedFileError as exc:
-            reasons.append(f"{path.name}: {exc}")
-            if not read_only:
-                try:
-                    quarantine(fs, folder, path.name, str(exc))
-                except OSError as os_exc:
-                    raise StoreIOError.from_os_error(f"quarantining {path}", os_exc) from os_exc
+            damaged.append((path, str(exc)))
             continue
-        return decoded.payload, decoded.seq, is_backup or bool(reasons)
-    if reasons:
-        raise _corrupted(live, "; ".join(reasons))
-    return {}, 0, False
+        used_backup = path != live
+        break
+    if damaged and found is None and not salvage:
+        raise _corrupted(live, "; ".join(f"{p.name}: {why}" for p, why in damaged))
+    if not read_only:
+        for path, why in damaged:
+            try:
+                quarantine(fs, folder, path.name, why)
+            except OSError as exc:
+                raise StoreIOError.from_os_error(f"quarantining {path}", exc) from exc
+    if found is None:
+        return {}, 0, bool(damaged)
+    return found.payload, found.seq, used_backup or bool(damaged)

@@ -32,6 +32,8 @@ from tradestore.errors import StoreClosedError, StoreError, StoreIOError, Valida
 from tradestore.persistence._collection import Collection
 from tradestore.persistence._fs import FileSystem, run_io
 from tradestore.persistence._lock import WriterLock
+from tradestore.persistence._naming import BACKUP_SUFFIX
+from tradestore.persistence._verify import Problem, RepairReport, verify_collection
 
 __all__ = ["BaseStore", "Clock"]
 
@@ -180,6 +182,49 @@ class BaseStore:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    async def verify(self) -> list[Problem]:
+        """Check every file of this store without changing anything (no lock needed).
+
+        Returns one :class:`Problem` per damaged, newer-version or leftover file.
+        """
+        problems: list[Problem] = []
+        for coll in self._collections:
+            try:
+                _, found = await run_io(verify_collection, self._fs, coll.folder, coll.name,
+                                        coll.record_type)
+            except OSError as exc:
+                raise StoreIOError.from_os_error(f"checking {coll.folder}", exc) from exc
+            problems.extend(found)
+        return problems
+
+    async def repair(self, progress: Callable[[str], None] | None = None) -> RepairReport:
+        """Recover every document, quarantine what cannot be, and checkpoint.
+
+        Opens the store for writing (:raises StoreLockedError: if another
+        process has it). Files of a newer format version are left untouched and
+        listed in ``refused``.
+        """
+        report = RepairReport()
+        before = {p.path: p for p in await self.verify()}
+        await self._ready()
+        for coll in self._collections:
+            if progress is not None:
+                progress(str(coll.folder))
+            lost: list[str] = []
+            await coll.load_all(salvage=lost)
+            report.checked_documents += len(coll.doc_ids())
+            report.lost.extend(lost)
+            await coll.checkpoint()
+        for path, problem in before.items():
+            if problem.kind == "newer_version":
+                report.refused.append(path)
+            elif problem.kind == "damaged":
+                report.quarantined.append(path)
+                if (problem.recoverable and path not in report.lost
+                        and not path.endswith(BACKUP_SUFFIX)):
+                    report.recovered.append(path)
+        return report
 
     def _check_writable(self) -> None:
         if self.read_only:

@@ -1,0 +1,108 @@
+"""Checking every file of a collection folder without changing anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from tradestore.persistence._format import (
+    DamagedFileError,
+    Decoded,
+    NewerFormatError,
+    decode_file,
+)
+from tradestore.persistence._fs import TEMP_SUFFIX, FileSystem
+from tradestore.persistence._naming import (
+    BACKUP_SUFFIX,
+    CHECKPOINT_NAME,
+    DOC_PREFIX,
+    decode_doc_name,
+    parse_journal_name,
+)
+
+__all__ = ["Problem", "RepairReport", "verify_collection"]
+
+
+class Problem(msgspec.Struct, frozen=True):
+    """One file that is not as it should be."""
+
+    path: str
+    kind: str  # "damaged", "newer_version", "leftover_temp"
+    detail: str
+    recoverable: bool  # a good previous version exists, or nothing is lost by removing it
+
+
+class RepairReport(msgspec.Struct):
+    """What a repair did."""
+
+    checked_documents: int = 0
+    recovered: list[str] = msgspec.field(default_factory=list)
+    lost: list[str] = msgspec.field(default_factory=list)
+    quarantined: list[str] = msgspec.field(default_factory=list)
+    refused: list[str] = msgspec.field(default_factory=list)
+
+
+def _check(fs: FileSystem, path: Path, decoder: msgspec.json.Decoder[Any], kind: str,
+           collection: str, **expect: Any) -> tuple[str, str] | None:
+    try:
+        decode_file(fs.read(path), decoder, kind=kind, collection=collection, **expect)
+    except FileNotFoundError:
+        return None
+    except NewerFormatError as exc:
+        return "newer_version", str(exc)
+    except DamagedFileError as exc:
+        return "damaged", str(exc)
+    except OSError as exc:
+        return "damaged", f"unreadable: {exc}"
+    return None
+
+
+def verify_collection(
+    fs: FileSystem, folder: Path, collection: str, record_type: type[msgspec.Struct]
+) -> tuple[int, list[Problem]]:
+    """Check every file of one collection folder: (files checked, problems)."""
+    rec: Any = record_type
+    doc_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(Decoded[dict[str, rec]])
+    journal_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
+        Decoded[dict[str, dict[str, rec | None]]]
+    )
+    marker_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(Decoded[dict[str, Any]])
+    names = sorted(fs.listdir(folder))
+    problems: list[Problem] = []
+    checked = 0
+    bad_live: dict[str, tuple[str, str]] = {}
+    for name in names:
+        path = folder / name
+        result: tuple[str, str] | None
+        if name.startswith(".") and name.endswith(TEMP_SUFFIX):
+            problems.append(Problem(str(path), "leftover_temp", "unfinished write", True))
+            continue
+        if (seq := parse_journal_name(name)) is not None:
+            result = _check(fs, path, journal_decoder, "journal", collection, seq=seq)
+            recoverable = False
+        elif name in (CHECKPOINT_NAME, CHECKPOINT_NAME + BACKUP_SUFFIX):
+            result = _check(fs, path, marker_decoder, "checkpoint", collection)
+            recoverable = True
+        elif name.startswith(DOC_PREFIX) and name.endswith((".json", ".json" + BACKUP_SUFFIX)):
+            base = name.removesuffix(BACKUP_SUFFIX)
+            doc = decode_doc_name(base)
+            expect = {"doc": doc} if doc is not None else {}
+            result = _check(fs, path, doc_decoder, "doc", collection, **expect)
+            if result is not None and not name.endswith(BACKUP_SUFFIX):
+                bad_live[name] = result
+                checked += 1
+                continue
+            recoverable = True
+        else:
+            continue
+        checked += 1
+        if result is not None:
+            problems.append(Problem(str(path), result[0], result[1], recoverable))
+    for name, (kind, detail) in bad_live.items():
+        backup_ok = (name + BACKUP_SUFFIX) in names and not any(
+            p.path == str(folder / (name + BACKUP_SUFFIX)) for p in problems
+        )
+        problems.append(Problem(str(folder / name), kind, detail, backup_ok))
+    return checked, problems
