@@ -22,7 +22,7 @@ from tradestore._cli.common import (
     run_command,
     setup_logging,
 )
-from tradestore._cli.integrity import describe_problem, repair_folder_with_progress, verify_folder
+from tradestore._cli.integrity import describe_problem, is_damage, repair_folder, verify_folder
 from tradestore._cli.run import run_scheduler
 from tradestore._cli.status import status_tables
 from tradestore._cli.transfer import export_folder, import_folder
@@ -113,13 +113,15 @@ def verify(data_dir: DataDir, verbose: Verbose = False) -> None:
     setup_logging(verbose)
     check_data_dir(data_dir, must_exist=True)
     problems = run_command(verify_folder(data_dir), data_dir)
-    if not problems:
+    damaged = [p for p in problems if is_damage(p)]
+    for problem in problems:
+        label = "[red]damaged:[/]" if is_damage(problem) else "[yellow]note:[/]"
+        console.print(f"{label} {describe_problem(problem)}", soft_wrap=True)
+    if not damaged:
         console.print(f"[green]ok:[/] every store file in {data_dir} is intact")
         return
-    for problem in problems:
-        console.print(f"[red]damaged:[/] {describe_problem(problem)}", soft_wrap=True)
     fail(
-        f"{len(problems)} damaged file(s) in {data_dir}; "
+        f"{len(damaged)} damaged file(s) in {data_dir}; "
         f"'tradestore repair --data-dir {data_dir}' restores good versions",
         EXIT_FAILURE,
     )
@@ -130,8 +132,19 @@ def repair(data_dir: DataDir, verbose: Verbose = False) -> None:
     """Restore damaged files from their good versions and quarantine the rest."""
     setup_logging(verbose)
     check_data_dir(data_dir, must_exist=True)
-    report = run_command(repair_folder_with_progress(data_dir, console), data_dir)
-    console.print(str(report), soft_wrap=True)
+    report = run_command(repair_folder(data_dir, console), data_dir)
+    console.print(f"checked {report.checked_documents} document(s)")
+    for label, style, paths in (
+        ("recovered from a good version", "green", report.recovered),
+        ("quarantined", "yellow", report.quarantined),
+        ("records lost with", "red", report.lost),
+        ("left untouched (newer format)", "red", report.refused),
+    ):
+        for path in paths:
+            console.print(f"[{style}]{label}:[/] {path}", soft_wrap=True)
+    if report.refused:
+        fail(f"{len(report.refused)} file(s) need a newer tradestore", EXIT_FAILURE)
+    console.print(f"[green]ok:[/] {data_dir} repaired")
 
 
 @app.command("export")

@@ -9,16 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
-
-from tradestore import persistence
-
 from .conftest import SRC, invoke, run_cli
-
-needs_layer_checks = pytest.mark.skipif(
-    not hasattr(persistence, "verify_folder") or not hasattr(persistence, "repair_folder"),
-    reason="tradestore.persistence does not provide verify_folder/repair_folder yet",
-)
 
 
 def store_files(data: Path) -> list[Path]:
@@ -34,7 +25,6 @@ def damage(path: Path) -> None:
     path.write_bytes(b"\x00garbage, not a tradestore file\xff" * 4)
 
 
-@needs_layer_checks
 def test_verify_names_each_damaged_file_and_exits_non_zero(demo_dir: Path) -> None:
     files = store_files(demo_dir)
     assert len(files) >= 2
@@ -49,14 +39,12 @@ def test_verify_names_each_damaged_file_and_exits_non_zero(demo_dir: Path) -> No
     assert result.output.count("damaged:") == 2
 
 
-@needs_layer_checks
 def test_verify_passes_on_a_healthy_folder(demo_dir: Path) -> None:
     result = invoke("verify", "--data-dir", demo_dir)
     assert result.exit_code == 0, result.output
     assert "intact" in result.output
 
 
-@needs_layer_checks
 def test_repair_makes_a_damaged_folder_verify_clean(demo_dir: Path) -> None:
     target = store_files(demo_dir)[0]
     damage(target)
@@ -67,7 +55,6 @@ def test_repair_makes_a_damaged_folder_verify_clean(demo_dir: Path) -> None:
     assert list(demo_dir.rglob("quarantine/*"))  # the damaged file was kept aside
 
 
-@needs_layer_checks
 def test_verify_in_a_real_process_exits_non_zero_on_damage(demo_dir: Path) -> None:
     damage(store_files(demo_dir)[0])
     result = run_cli("verify", "--data-dir", demo_dir)

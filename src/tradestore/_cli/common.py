@@ -99,11 +99,17 @@ def check_data_dir(data_dir: Path, *, must_exist: bool) -> Path:
 
 
 def setup_logging(verbose: bool) -> None:
-    """Warnings (or everything, with ``--verbose``) to stderr, for the command line only."""
+    """Warnings (or everything, with ``--verbose``) to stderr, for the command line only.
+
+    Without ``--verbose`` the scheduler's own warnings (a failed fetch, a retry)
+    are left to the progress display, which shows them already.
+    """
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:
+        logging.getLogger("tradestore.scheduler").setLevel(logging.ERROR)
 
 
 def format_when(when: datetime | None, now: datetime) -> str:
