@@ -405,3 +405,27 @@ async def test_checkpoint_folds_journals_into_documents(tmp_path: Path) -> None:
         assert list(folder.glob("doc-*.json"))
         assert await store.get("k1") == 2
     assert (await reopen_all(tmp_path))["k1"] == 2
+
+
+def _backup_of(path: Path) -> Path:
+    return path.with_name(path.name + ".bak")
+
+
+async def test_emptied_documents_are_removed_and_misses_cache_nothing(tmp_path: Path) -> None:
+    async with ToyStore(tmp_path) as store:
+        await store.add("a", 1)
+        await store.checkpoint()
+        path = _doc_path(tmp_path, "a")
+        assert path.exists()
+        await store.remove("a")
+        await store.checkpoint()
+        assert not path.exists()
+        assert not _backup_of(path).exists()
+        assert store.coll.doc_ids() == set()
+        for i in range(100):
+            assert await store.get(f"missing{i}") is None
+        assert store.coll._docs == {}
+    async with ToyStore(tmp_path) as store:
+        assert await store.all() == {}
+        assert await store.add("a", 5) == 5
+    assert await reopen_all(tmp_path) == {"a": 5}
