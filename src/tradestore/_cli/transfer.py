@@ -151,25 +151,7 @@ class _StampClock:
 async def write_all(stores: Stores, document: ExportDocument, clock: _StampClock) -> None:
     """Store every record of ``document`` in (empty) ``stores`` built with ``clock``."""
     await stores.tasks.save_many(document.tasks)
-    stocks = stores.stocks
-    for state in document.stock_states:
-        symbol = state.symbol
-        clock.now = state.updated_at
-        if state.last_news_check is not None:
-            await stocks.update_news_check(symbol, state.last_news_check)
-        if state.last_earnings_check is not None:
-            await stocks.update_earnings_check(symbol, state.last_earnings_check)
-        if state.last_fundamentals_check is not None:
-            await stocks.update_fundamentals_check(symbol, state.last_fundamentals_check)
-        if state.needs_fundamentals_recheck:  # after the check above, which clears it
-            await stocks.flag_fundamentals_recheck(symbol)
-        if state.last_analysis_check is not None:
-            await stocks.update_analysis_check(symbol, state.last_analysis_check)
-        if state.last_portfolio_update is not None:
-            await stocks.update_portfolio_update(symbol, state.last_portfolio_update)
-        # The store has no setter for the counters: replay the fetches (group-committed).
-        errors, total = state.error_count, max(state.fetch_count, state.error_count)
-        await asyncio.gather(*(stocks.record_fetch(symbol, ok=n >= errors) for n in range(total)))
+    await stores.stocks.save_states(document.stock_states)
     for log in document.strategy_logs:
         # add_log stamps created_at on the first add and updated_at on every add, and a
         # second add of the same lists with zero counts changes nothing else.

@@ -445,7 +445,7 @@ class Collection(Generic[R]):
                          exc_info=True)
             return
         self._journals = [s for s in self._journals if s > seq]
-        touched = set()
+        touched: set[str] = set()
         for batch in (self._pending, self._inflight):
             if batch is not None:
                 touched.update(batch.originals)
