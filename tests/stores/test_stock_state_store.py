@@ -697,3 +697,28 @@ def test_stateful_against_in_memory_model() -> None:
                           suppress_health_check=[HealthCheck.too_slow]),
     )
 
+
+
+async def test_save_states_restores_whole_states_atomically(tmp_path: Path) -> None:
+    stamp = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    states = [
+        StockSchedulerState(symbol=" brk.b ", last_news_check=date(2025, 1, 1), fetch_count=7,
+                            error_count=2, needs_fundamentals_recheck=True, updated_at=stamp),
+        StockSchedulerState(symbol="AAPL", fetch_count=3, updated_at=stamp),
+    ]
+    async with StockStateStore(tmp_path) as store:
+        await store.save_states(states)
+        states[1].fetch_count = 99  # the store kept its own copy
+        got = await store.get_state("BRK.B")
+        assert (got.fetch_count, got.error_count, got.needs_fundamentals_recheck) == (7, 2, True)
+        assert got.updated_at == stamp
+        bad = StockSchedulerState(symbol="MSFT", updated_at=stamp)
+        bad.fetch_count = -1
+        with pytest.raises(ValidationError):
+            await store.save_states([StockSchedulerState(symbol="XOM", updated_at=stamp), bad])
+        assert "XOM" not in await store.all_states()
+        with pytest.raises(ValidationError):
+            await store.save_states(states[0])  # type: ignore[arg-type]  # a single state
+    async with StockStateStore(tmp_path, read_only=True) as store:
+        assert (await store.get_state("AAPL")).fetch_count == 3
+        assert sorted(await store.all_states()) == ["AAPL", "BRK.B"]

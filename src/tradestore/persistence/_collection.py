@@ -28,6 +28,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -48,6 +49,9 @@ __all__ = ["Collection", "Txn"]
 _log = logging.getLogger(__name__)
 R = TypeVar("R", bound=msgspec.Struct)
 T = TypeVar("T")
+
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 class _Unsettled(Exception):
@@ -269,10 +273,16 @@ class Collection(Generic[R]):
         ids.update(d for d in self._overlay if d not in self._docs)
         return ids
 
+    def _absent(self, doc: str) -> bool:
+        """Whether ``doc`` exists nowhere: not cached, no file, no journal entry."""
+        return doc not in self._docs and doc not in self._files and doc not in self._overlay
+
     async def get(self, doc: str, key: str) -> R | None:
         """One record (the cache's own object: callers must copy before handing it out)."""
         recs = self._docs.get(doc)
         if recs is None:
+            if self._absent(doc):
+                return None  # nothing to load, and nothing cached for a miss
             async with self._lock:
                 if doc not in self._docs:
                     await self._load(doc)
@@ -283,6 +293,8 @@ class Collection(Generic[R]):
         """Every record of a document (read-only view of the cache)."""
         recs = self._docs.get(doc)
         if recs is None:
+            if self._absent(doc):
+                return _EMPTY
             async with self._lock:
                 if doc not in self._docs:
                     await self._load(doc)
@@ -433,6 +445,15 @@ class Collection(Generic[R]):
                          exc_info=True)
             return
         self._journals = [s for s in self._journals if s > seq]
+        touched: set[str] = set()
+        for batch in (self._pending, self._inflight):
+            if batch is not None:
+                touched.update(batch.originals)
+        for doc, records in snaps.items():
+            if not records:  # its files are gone: forget it unless a change is in flight
+                self._files.pop(doc, None)
+                if doc not in touched and not self._docs.get(doc):
+                    self._docs.pop(doc, None)
         self._journal_bytes = 0 if not self._journals else self._journal_bytes // 2
 
     def _checkpoint_sync(
@@ -440,8 +461,16 @@ class Collection(Generic[R]):
     ) -> None:
         fs, folder, durable = self._fs, self.folder, self._durable
         for doc, records in snaps.items():
-            data = encode_file("doc", self.name, doc, seq, records, lines=True)
             name = names[doc]
+            if not records:
+                # An emptied document is removed, not kept as an empty file. Until
+                # the journals go (after the folder fsync below) they still replay
+                # the deletions if a crash brings the files back.
+                for gone in (name, name + BACKUP_SUFFIX):
+                    with contextlib.suppress(FileNotFoundError):
+                        fs.unlink(folder / gone)
+                continue
+            data = encode_file("doc", self.name, doc, seq, records, lines=True)
             durable_replace(fs, folder, name, data, durable=durable,
                             backup=name + BACKUP_SUFFIX, sync_dir=False)
         if durable:
