@@ -524,7 +524,7 @@ def _method(config: RunConfig) -> list[str]:
         "(each N of W3) runs the systems one after another, the first system rotating between "
         "repeats; the figures are medians over the repeats (errors and lost updates: sums).",
         "- Each case prepares its store untimed (the fastest honest bulk path: executemany "
-        "for sqlite, one write for naive, concurrent `record_fetch` on a `durable=False` "
+        "for sqlite, one write for naive, one `save_states` on a `durable=False` "
         "store for tradestore), then times only the workload's operations, then deletes "
         f"its data folder. Data folder: `{config.work_dir}`.",
         "- An update is one awaited durable (per the system's mode) mutation: "

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import ClassVar
 
 from benchmarks._adapters import Adapter, LogPayload
-from tradestore import StockStateStore, StrategyLog, StrategyLogStore
+from tradestore import StockSchedulerState, StockStateStore, StrategyLog, StrategyLogStore
 
 __all__ = ["TradestoreDurableAdapter", "TradestoreFastAdapter"]
-
-# Concurrent record_fetch calls per batch while seeding: enough for the store to
-# coalesce writes, few enough to keep the number of live tasks modest.
-_SEED_BATCH = 5_000
 
 
 class TradestoreDurableAdapter(Adapter):
@@ -40,13 +35,12 @@ class TradestoreDurableAdapter(Adapter):
         return self._logs
 
     async def create(self, path: Path, symbols: Sequence[str]) -> None:
-        # Fastest honest path: concurrent record_fetch on a durable=False store.
+        # Fastest honest bulk path: one save_states on a durable=False store, like
+        # the peers' executemany / single write.
         store = StockStateStore(path, durable=False)
         await store.initialize()
         try:
-            for start in range(0, len(symbols), _SEED_BATCH):
-                batch = symbols[start : start + _SEED_BATCH]
-                await asyncio.gather(*(store.record_fetch(s, ok=True) for s in batch))
+            await store.save_states(StockSchedulerState(symbol=s) for s in symbols)
         finally:
             await store.close()
 
