@@ -132,7 +132,8 @@ def _progress(result: CaseResult) -> None:
         status += f" (cut at {result.ops_done}/{result.ops_planned})"
     param = f" {result.param}" if result.param else ""
     print(
-        f"[r{result.repeat + 1}] {result.workload}{param} {result.system}: {status}",
+        f"[r{result.repeat + 1} {result.wall_s:5.1f}s] {result.workload}{param} "
+        f"{result.system}: {status}",
         file=sys.stderr,
         flush=True,
     )
