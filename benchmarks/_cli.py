@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shlex
 import shutil
 import sys
@@ -67,7 +68,8 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         metavar="SECONDS",
         help="stop issuing operations in a case after this long (default: none, "
-        f"--quick {QUICK_BUDGET_S:g}); cut cases are marked in the report",
+        f"--quick {QUICK_BUDGET_S:g}); cut cases are marked in the report. At full sizes "
+        "the naive peers alone take hours without one",
     )
     p.add_argument(
         "--out",
@@ -150,6 +152,7 @@ def run(config: RunConfig, *, verbose: bool = True) -> list[Path]:
     finally:
         shutil.rmtree(config.work_dir, ignore_errors=True)
     machine["run time"] = f"{time.perf_counter() - started:.0f} s"
+    machine["load average at end"] = " / ".join(f"{v:.2f}" for v in os.getloadavg())
     written = write_outputs(config, results, summarise(results), machine)
     if verbose:
         for path in written:

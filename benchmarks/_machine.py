@@ -68,6 +68,14 @@ def _version(package: str) -> str:
     return f"{getattr(module, '__version__', 'unversioned')} (source tree {where.name}/)"
 
 
+def _load() -> str:
+    """1, 5 and 15 minute load averages: other work on the machine skews every figure."""
+    try:
+        return " / ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def machine_info(data_dir: Path) -> dict[str, str]:
     """CPU, cores, kernel, filesystem of ``data_dir``, Python, library versions, date."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -80,6 +88,7 @@ def machine_info(data_dir: Path) -> dict[str, str]:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "sqlite": sqlite3.sqlite_version,
         "commit": _git_commit(Path(__file__).resolve().parents[1]),
+        "load average at start": _load(),
     }
     info.update({f"{name} version": _version(name) for name in _PACKAGES})
     return info

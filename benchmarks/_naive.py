@@ -75,6 +75,8 @@ class NaiveAdapter(Adapter):
             if self.fsync:
                 await f.flush()
                 await asyncio.to_thread(os.fsync, f.fileno())
+        # A plain os.replace on the event loop, as this peer's definition has it; with
+        # the fixed temp path, a concurrent update may already have renamed it away.
         os.replace(tmp, file)
         if self.fsync:
             await asyncio.to_thread(_fsync_dir, file.parent)

@@ -455,6 +455,12 @@ def render_markdown(
         "Ratios are between systems measured in this same run.",
         "",
     ]
+    if config.quick:
+        lines += [
+            "These are quick sizes (see Method), smaller than BENCHMARKS.md's: the verdicts "
+            "are indicative; `python -m benchmarks` runs the defined sizes.",
+            "",
+        ]
     if targets:
         lines += _md_table(
             ["workload", "target", "system", "measured", "result"],
