@@ -363,3 +363,69 @@ async def test_fsync_failure_is_not_retried_as_success(tmp_path: Path) -> None:
         assert fs.calls.count("fsync") == 1
         fs.fail = None
     assert await reopen_all(tmp_path) == {}
+
+
+async def test_read_only_opens_see_whole_commits_beside_a_busy_writer(tmp_path: Path) -> None:
+    names = [f"k{i}" for i in range(40)]  # spread over all 8 documents
+    torn: list[set[int]] = []
+    views = 0
+    async with ToyStore(tmp_path, checkpoint_every=2, durable=False) as writer:
+        await writer.set_many(dict.fromkeys(names, 0))
+        stop = False
+
+        async def write() -> int:
+            value = 0
+            while not stop:
+                value += 1
+                await writer.set_many(dict.fromkeys(names, value))
+                await asyncio.sleep(0)
+            return value
+
+        task = asyncio.create_task(write())
+        for _ in range(8):
+            async with ToyStore(tmp_path, read_only=True) as reader:
+                values = set((await reader.all()).values())
+            views += 1
+            if len(values) != 1:
+                torn.append(values)
+        stop = True
+        commits = await task
+    assert commits > views
+    assert torn == [], f"readers saw torn commits: {torn[:3]}"
+
+
+async def test_checkpoint_folds_journals_into_documents(tmp_path: Path) -> None:
+    async with ToyStore(tmp_path) as store:
+        await store.set_many({f"k{i}": i for i in range(20)})
+        await store.add("k1")
+        folder = tmp_path / "toy"
+        assert list(folder.glob("journal-*.json"))
+        await store.checkpoint()
+        assert not list(folder.glob("journal-*.json"))
+        assert list(folder.glob("doc-*.json"))
+        assert await store.get("k1") == 2
+    assert (await reopen_all(tmp_path))["k1"] == 2
+
+
+def _backup_of(path: Path) -> Path:
+    return path.with_name(path.name + ".bak")
+
+
+async def test_emptied_documents_are_removed_and_misses_cache_nothing(tmp_path: Path) -> None:
+    async with ToyStore(tmp_path) as store:
+        await store.add("a", 1)
+        await store.checkpoint()
+        path = _doc_path(tmp_path, "a")
+        assert path.exists()
+        await store.remove("a")
+        await store.checkpoint()
+        assert not path.exists()
+        assert not _backup_of(path).exists()
+        assert store.coll.doc_ids() == set()
+        for i in range(100):
+            assert await store.get(f"missing{i}") is None
+        assert store.coll._docs == {}
+    async with ToyStore(tmp_path) as store:
+        assert await store.all() == {}
+        assert await store.add("a", 5) == 5
+    assert await reopen_all(tmp_path) == {"a": 5}

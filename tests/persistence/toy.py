@@ -32,9 +32,11 @@ class ToyStore(BaseStore):
     folder_name = "toy"
 
     def __init__(self, data_dir: str | os.PathLike[str], *, lazy: bool = True,
-                 fs: FileSystem | None = None, **kwargs: Any) -> None:
+                 fs: FileSystem | None = None, checkpoint_every: int = 1000,
+                 **kwargs: Any) -> None:
         super().__init__(data_dir, fs=fs, **kwargs)
-        self.coll = self._collection(None, "counters", Counter, lazy=lazy)
+        self.coll = self._collection(None, "counters", Counter, lazy=lazy,
+                                     checkpoint_every=checkpoint_every)
 
     @staticmethod
     def doc_of(name: str) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import tempfile
 import zlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,16 @@ async def opened(path: Path, clock: Clock | None = None, **kw: Any) -> StockStat
     s = StockStateStore(path, durable=False, clock=clock, **kw)
     await s.initialize()
     return s
+
+
+@contextlib.asynccontextmanager
+async def seeded(path: Path, *symbols: str) -> AsyncIterator[StockStateStore]:
+    """A store with one fetch recorded per symbol, reopened so nothing is pending."""
+    async with StockStateStore(path, durable=False, clock=Clock()) as s:
+        for sym in symbols:
+            await s.record_fetch(sym, ok=True)
+    async with StockStateStore(path, durable=False, clock=Clock()) as s:
+        yield s
 
 
 # -- get_state / all_states ---------------------------------------------------------------------
@@ -369,35 +380,34 @@ BAD_SYMBOLS = ["../../x", "", "   ", "A" * 33, "a/b", "..", "-", "A\x00", "ÄPPL
 
 @pytest.mark.parametrize("bad", BAD_SYMBOLS)
 async def test_malformed_symbols_are_refused_and_change_nothing(
-    store: StockStateStore, tmp_path: Path, bad: Any
+    tmp_path: Path, bad: Any
 ) -> None:
-    await store.record_fetch("AAPL", ok=True)
-    await store.flush()
-    files = snapshot(tmp_path)
-    calls: list[Callable[[], Any]] = [
-        lambda: store.get_state(bad),
-        lambda: store.update_news_check(bad),
-        lambda: store.update_earnings_check(bad),
-        lambda: store.update_fundamentals_check(bad),
-        lambda: store.flag_fundamentals_recheck(bad),
-        lambda: store.update_analysis_check(bad),
-        lambda: store.update_portfolio_update(bad),
-        lambda: store.record_fetch(bad, ok=True),
-        lambda: store.delete(bad),
-        lambda: store.needs_news_fetch(bad),
-        lambda: store.needs_earnings_fetch(bad),
-        lambda: store.needs_fundamentals_check(bad),
-        lambda: store.get_stocks_needing_news(["AAPL", bad]),
-        lambda: store.get_oldest_earnings_stocks(["AAPL", bad]),
-    ]
-    for call in calls:
-        with pytest.raises(ValidationError):
-            await call()
-    assert list(await store.all_states()) == ["AAPL"]
-    assert (await store.get_state("AAPL")).fetch_count == 1
-    await store.flush()
-    assert snapshot(tmp_path) == files
-    assert listing(tmp_path) == ["stock_state"]
+    async with seeded(tmp_path, "AAPL") as store:
+        files = snapshot(tmp_path)
+        calls: list[Callable[[], Any]] = [
+            lambda: store.get_state(bad),
+            lambda: store.update_news_check(bad),
+            lambda: store.update_earnings_check(bad),
+            lambda: store.update_fundamentals_check(bad),
+            lambda: store.flag_fundamentals_recheck(bad),
+            lambda: store.update_analysis_check(bad),
+            lambda: store.update_portfolio_update(bad),
+            lambda: store.record_fetch(bad, ok=True),
+            lambda: store.delete(bad),
+            lambda: store.needs_news_fetch(bad),
+            lambda: store.needs_earnings_fetch(bad),
+            lambda: store.needs_fundamentals_check(bad),
+            lambda: store.get_stocks_needing_news(["AAPL", bad]),
+            lambda: store.get_oldest_earnings_stocks(["AAPL", bad]),
+        ]
+        for call in calls:
+            with pytest.raises(ValidationError):
+                await call()
+        assert list(await store.all_states()) == ["AAPL"]
+        assert (await store.get_state("AAPL")).fetch_count == 1
+        await store.flush()
+        assert snapshot(tmp_path) == files
+    assert listing(tmp_path) == ["stock_state"]  # nothing written outside the store folder
 
 
 @pytest.mark.parametrize(
@@ -414,16 +424,15 @@ async def test_malformed_symbols_are_refused_and_change_nothing(
     ],
 )
 async def test_bad_dates_and_naive_times_change_nothing(
-    store: StockStateStore, tmp_path: Path, method: str, kwargs: dict[str, Any]
+    tmp_path: Path, method: str, kwargs: dict[str, Any]
 ) -> None:
-    await store.record_fetch("AAPL", ok=True)
-    await store.flush()
-    before, files = await store.get_state("AAPL"), snapshot(tmp_path)
-    with pytest.raises(ValidationError):
-        await getattr(store, method)("AAPL", **kwargs)
-    assert await store.get_state("AAPL") == before
-    await store.flush()
-    assert snapshot(tmp_path) == files
+    async with seeded(tmp_path, "AAPL") as store:
+        before, files = await store.get_state("AAPL"), snapshot(tmp_path)
+        with pytest.raises(ValidationError):
+            await getattr(store, method)("AAPL", **kwargs)
+        assert await store.get_state("AAPL") == before
+        await store.flush()
+        assert snapshot(tmp_path) == files
 
 
 @pytest.mark.parametrize("bad", ["AAPL", b"AAPL", 5, None])
@@ -481,9 +490,7 @@ async def test_reopen_returns_exactly_what_was_stored(tmp_path: Path) -> None:
 
 
 async def test_read_only_refuses_mutations_and_sees_initialize_state(tmp_path: Path) -> None:
-    async with StockStateStore(tmp_path, durable=False) as writer:
-        await writer.record_fetch("AAPL", ok=True)
-        await writer.flush()
+    async with seeded(tmp_path, "AAPL") as writer:  # a writer may stay open beside
         reader = StockStateStore(tmp_path, read_only=True)
         await reader.initialize()
         try:
@@ -690,3 +697,28 @@ def test_stateful_against_in_memory_model() -> None:
                           suppress_health_check=[HealthCheck.too_slow]),
     )
 
+
+
+async def test_save_states_restores_whole_states_atomically(tmp_path: Path) -> None:
+    stamp = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    states = [
+        StockSchedulerState(symbol=" brk.b ", last_news_check=date(2025, 1, 1), fetch_count=7,
+                            error_count=2, needs_fundamentals_recheck=True, updated_at=stamp),
+        StockSchedulerState(symbol="AAPL", fetch_count=3, updated_at=stamp),
+    ]
+    async with StockStateStore(tmp_path) as store:
+        await store.save_states(states)
+        states[1].fetch_count = 99  # the store kept its own copy
+        got = await store.get_state("BRK.B")
+        assert (got.fetch_count, got.error_count, got.needs_fundamentals_recheck) == (7, 2, True)
+        assert got.updated_at == stamp
+        bad = StockSchedulerState(symbol="MSFT", updated_at=stamp)
+        bad.fetch_count = -1
+        with pytest.raises(ValidationError):
+            await store.save_states([StockSchedulerState(symbol="XOM", updated_at=stamp), bad])
+        assert "XOM" not in await store.all_states()
+        with pytest.raises(ValidationError):
+            await store.save_states(states[0])  # type: ignore[arg-type]  # a single state
+    async with StockStateStore(tmp_path, read_only=True) as store:
+        assert (await store.get_state("AAPL")).fetch_count == 3
+        assert sorted(await store.all_states()) == ["AAPL", "BRK.B"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import errno
 import math
 import os
 import shutil
@@ -21,10 +22,12 @@ from tradestore import (
     PerformanceSummary,
     StoreClosedError,
     StoreError,
+    StoreIOError,
     StrategyLog,
     StrategyLogStore,
     ValidationError,
 )
+from tradestore.persistence import FileSystem
 
 T0 = dt.datetime(2025, 3, 14, 12, 0, tzinfo=dt.UTC)
 DAY = dt.date(2025, 3, 14)
@@ -49,6 +52,29 @@ def folder_bytes(root: Path) -> dict[str, bytes]:
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*")) if p.is_file()
     }
+
+
+class CountingFS(FileSystem):
+    """Records which document files are read."""
+
+    def __init__(self) -> None:
+        self.reads: list[str] = []
+
+    def read(self, path: Path) -> bytes:
+        if path.name.startswith("doc-"):
+            self.reads.append(path.name)
+        return super().read(path)
+
+
+class FullDiskFS(FileSystem):
+    """Fails every write with ENOSPC while ``full`` is set."""
+
+    full = False
+
+    def write(self, fd: int, data: bytes) -> None:
+        if self.full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        super().write(fd, data)
 
 
 def all_paths(root: Path) -> list[Path]:
@@ -189,6 +215,27 @@ async def test_300_concurrent_adds_to_one_day_sum_exactly(
         assert await again.get_log("s", DAY) == merged
 
 
+async def test_failed_write_leaves_the_merged_log_as_committed(data_dir: Path) -> None:
+    fs = FullDiskFS()
+    async with StrategyLogStore(data_dir, durable=False, fs=fs) as s:
+        await s.add_log("s", log(trades_executed=1, what_worked=["a"]))
+        fs.full = True
+        with pytest.raises(StoreIOError):
+            await s.add_log("s", log(trades_executed=5, what_worked=["b"]))
+        with pytest.raises(StoreIOError):
+            await s.add_log("new", log(trades_executed=5))
+        kept = await s.get_log("s", DAY)
+        assert kept is not None
+        assert (kept.trades_executed, kept.what_worked) == (1, ["a"])
+        assert await s.strategy_types() == ["s"]
+        fs.full = False
+        merged = await s.add_log("s", log(trades_executed=2, what_worked=["c"]))
+        assert (merged.trades_executed, merged.what_worked) == (3, ["a", "c"])
+    async with StrategyLogStore(data_dir, durable=False) as s:
+        assert await s.get_log("s", DAY) == merged
+        assert await s.strategy_types() == ["s"]
+
+
 # -- queries -------------------------------------------------------------------------------
 
 
@@ -324,6 +371,18 @@ async def test_reopen_round_trip(data_dir: Path, clock: FakeClock) -> None:
         for w in written:
             assert await s.get_log(w.strategy_type, w.date) == w
         assert await s.strategy_types() == ["s0", "s1", "s2"]
+
+
+async def test_recent_logs_read_only_the_months_they_cover(data_dir: Path) -> None:
+    clock = FakeClock(dt.datetime(2025, 3, 10, 12, tzinfo=dt.UTC))
+    async with StrategyLogStore(data_dir, clock=clock, durable=False) as s:
+        for i in range(400):
+            await s.add_log("s", log(dt.date(2025, 3, 10) - dt.timedelta(days=i)))
+    fs = CountingFS()
+    async with StrategyLogStore(data_dir, clock=clock, durable=False, fs=fs) as s:
+        assert fs.reads == []
+        assert len(await s.get_recent_logs("s")) == 31
+        assert sorted(fs.reads) == ["doc-s~2f2025-02.json", "doc-s~2f2025-03.json"]
 
 
 # -- copies, bad input, modes, paths -------------------------------------------------------
@@ -579,6 +638,6 @@ class StrategyLogMachine(RuleBasedStateMachine):
 
 TestStrategyLogMachine = StrategyLogMachine.TestCase
 TestStrategyLogMachine.settings = settings(
-    max_examples=25, stateful_step_count=25, deadline=None,
+    max_examples=40, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

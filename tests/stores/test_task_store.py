@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import tempfile
 import zlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,15 @@ async def reopened(path: Path, clock: Clock | None = None) -> TaskStore:
     return s
 
 
+@contextlib.asynccontextmanager
+async def seeded(path: Path, *tasks: BackgroundTask) -> AsyncIterator[TaskStore]:
+    """A store holding ``tasks``, reopened so no commit or checkpoint is pending."""
+    async with TaskStore(path, durable=False) as s:
+        await s.save_many(tasks)
+    async with TaskStore(path, durable=False) as s:
+        yield s
+
+
 # -- save / get / delete -----------------------------------------------------------------------
 
 
@@ -170,19 +180,17 @@ async def test_save_many_is_one_commit_and_last_duplicate_wins(
     assert journals(folder) == after
 
 
-async def test_save_many_with_one_bad_task_saves_nothing(
-    store: TaskStore, tmp_path: Path
-) -> None:
-    await store.save(task("keep"))
-    await store.flush()
+async def test_save_many_with_one_bad_task_saves_nothing(tmp_path: Path) -> None:
     bad = task("bad")
     bad.execute_at = datetime(2025, 1, 1)  # naive, set after construction
-    files = snapshot(tmp_path)
-    for batch in ([task("new1"), bad], [task("new2"), "not a task"], "abc", task("x"), 5):
-        with pytest.raises(ValidationError):
-            await store.save_many(batch)  # type: ignore[arg-type]  # bad input on purpose
-    assert [t.task_id for t in await store.list_tasks()] == ["keep"]
-    assert snapshot(tmp_path) == files
+    async with seeded(tmp_path, task("keep")) as store:
+        files = snapshot(tmp_path)
+        for batch in ([task("new1"), bad], [task("new2"), "not a task"], "abc", task("x"), 5):
+            with pytest.raises(ValidationError):
+                await store.save_many(batch)  # type: ignore[arg-type]  # bad input on purpose
+        assert [t.task_id for t in await store.list_tasks()] == ["keep"]
+        await store.flush()
+        assert snapshot(tmp_path) == files
 
 
 # -- update -------------------------------------------------------------------------------------
@@ -243,16 +251,17 @@ async def test_update_missing_raises_not_found(store: TaskStore) -> None:
     ],
 )
 async def test_update_bad_input_changes_nothing(
-    store: TaskStore, tmp_path: Path, changes: dict[str, Any]
+    tmp_path: Path, changes: dict[str, Any]
 ) -> None:
-    await store.save(task(metadata={"a": 1}))
-    await store.flush()
-    files = snapshot(tmp_path)
-    with pytest.raises(ValidationError):
-        await store.update("news-AAPL", **changes)
-    assert await store.get("news-AAPL") == task(metadata={"a": 1})
-    await store.flush()
-    assert snapshot(tmp_path) == files
+    async with seeded(tmp_path, task(metadata={"a": 1})) as store:
+        files = snapshot(tmp_path)
+        with pytest.raises(ValidationError):
+            await store.update("news-AAPL", **changes)
+        with pytest.raises(ValidationError):  # bad input wins over a missing task
+            await store.update("missing", **changes)
+        assert await store.get("news-AAPL") == task(metadata={"a": 1})
+        await store.flush()
+        assert snapshot(tmp_path) == files
 
 
 # -- list_tasks / due_tasks ---------------------------------------------------------------------
@@ -319,26 +328,27 @@ BAD_IDS = ["", "../../x", "a/b", "..", ".", "a\\b", "x" * 129, "a b", "a\x00b", 
 
 @pytest.mark.parametrize("bad", BAD_IDS)
 async def test_malformed_task_ids_are_refused_and_change_nothing(
-    store: TaskStore, tmp_path: Path, bad: Any
+    tmp_path: Path, bad: Any
 ) -> None:
-    await store.save(task("good"))
-    await store.flush()
-    files = snapshot(tmp_path)
-    with pytest.raises(ValidationError):
-        await store.get(bad)
-    with pytest.raises(ValidationError):
-        await store.delete(bad)
-    with pytest.raises(ValidationError):
-        await store.update(bad, retry_count=1)
     t = task("placeholder")
     t.task_id = bad
-    with pytest.raises(ValidationError):
-        await store.save(t)
-    with pytest.raises(ValidationError):
-        await store.save("not a task")  # type: ignore[arg-type]  # bad input on purpose
-    assert [x.task_id for x in await store.list_tasks()] == ["good"]
-    await store.flush()
-    assert snapshot(tmp_path) == files
+    async with seeded(tmp_path, task("good")) as store:
+        files = snapshot(tmp_path)
+        with pytest.raises(ValidationError):
+            await store.get(bad)
+        with pytest.raises(ValidationError):
+            await store.delete(bad)
+        with pytest.raises(ValidationError):
+            await store.update(bad, retry_count=1)
+        with pytest.raises(ValidationError):
+            await store.save(t)
+        with pytest.raises(ValidationError):
+            await store.save_many([task("other"), t])
+        with pytest.raises(ValidationError):
+            await store.save("not a task")  # type: ignore[arg-type]  # bad input on purpose
+        assert [x.task_id for x in await store.list_tasks()] == ["good"]
+        await store.flush()
+        assert snapshot(tmp_path) == files
     assert listing(tmp_path) == ["tasks"]  # nothing written outside the store folder
 
 
@@ -392,9 +402,7 @@ async def test_concurrent_updates_lose_nothing(tmp_path: Path) -> None:
 
 
 async def test_read_only_refuses_mutations_and_sees_initialize_state(tmp_path: Path) -> None:
-    async with TaskStore(tmp_path, durable=False) as writer:
-        await writer.save(task("a"))
-        await writer.flush()
+    async with seeded(tmp_path, task("a")) as writer:  # a writer may stay open beside
         reader = TaskStore(tmp_path, read_only=True)
         await reader.initialize()
         try:

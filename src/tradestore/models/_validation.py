@@ -54,6 +54,7 @@ __all__ = [
     "MAX_SYMBOL_CHARS",
     "MAX_TEXT_CHARS",
     "MAX_URL_CHARS",
+    "copy_container",
     "copy_json",
     "ensure_aware",
     "ensure_bool",
@@ -400,6 +401,15 @@ def validate_json_object(value: object, field: str) -> dict[str, Any]:
         raise _fail(field, "a dict of JSON data", value)
     validated: dict[str, Any] = validate_json(value, field)
     return validated
+
+
+def copy_container(value: Any) -> Any:
+    """A copy of a list or dict field; any other value (a wrong type that validate() will
+    refuse) is copied without assuming its shape, so cloning never raises."""
+    kind = type(value)
+    if kind is list or kind is dict:
+        return value.copy()
+    return copy_json(value)
 
 
 def copy_json(value: Any) -> Any:

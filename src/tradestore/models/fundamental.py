@@ -13,6 +13,7 @@ import msgspec
 from tradestore.errors import ValidationError
 from tradestore.models._base import Model
 from tradestore.models._validation import (
+    copy_container,
     copy_json,
     ensure_aware,
     ensure_bool,
@@ -214,7 +215,7 @@ class FundamentalAnalysis(Model, kw_only=True):
         ensure_aware(self.analyzed_at, "analyzed_at")
         if isinstance(self.recommendation, str):
             self.recommendation = self.recommendation.strip().lower()
-        if self.recommendation not in RECOMMENDATIONS:
+        if not isinstance(self.recommendation, str) or self.recommendation not in RECOMMENDATIONS:
             raise ValidationError(
                 f"recommendation: expected 'buy', 'hold' or 'sell', "
                 f"got {self.recommendation!r:.80}",
@@ -229,6 +230,6 @@ class FundamentalAnalysis(Model, kw_only=True):
     def clone(self) -> Self:
         """A deep copy sharing no dict with this analysis."""
         copied = super().clone()
-        copied.scores = dict(self.scores)
+        copied.scores = copy_container(self.scores)
         copied.extra = copy_json(self.extra)
         return copied

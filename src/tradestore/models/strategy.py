@@ -10,6 +10,7 @@ import msgspec
 
 from tradestore.models._base import Model
 from tradestore.models._validation import (
+    copy_container,
     copy_json,
     ensure_aware,
     ensure_date,
@@ -64,11 +65,11 @@ class StrategyLog(Model):
     def clone(self) -> Self:
         """A deep copy sharing no list or dict with this log."""
         copied = super().clone()
-        copied.what_worked = list(self.what_worked)
-        copied.what_didnt_work = list(self.what_didnt_work)
-        copied.tomorrows_focus = list(self.tomorrows_focus)
-        copied.market_observations = list(self.market_observations)
-        copied.token_usage = dict(self.token_usage)
+        copied.what_worked = copy_container(self.what_worked)
+        copied.what_didnt_work = copy_container(self.what_didnt_work)
+        copied.tomorrows_focus = copy_container(self.tomorrows_focus)
+        copied.market_observations = copy_container(self.market_observations)
+        copied.token_usage = copy_container(self.token_usage)
         copied.metadata = copy_json(self.metadata)
         return copied
 

@@ -28,6 +28,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -46,9 +47,15 @@ from tradestore.persistence._recovery import FolderScan, read_doc, scan_folder
 __all__ = ["Collection", "Txn"]
 
 _log = logging.getLogger(__name__)
-_READ_ONLY_ATTEMPTS = 20
 R = TypeVar("R", bound=msgspec.Struct)
 T = TypeVar("T")
+
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class _Unsettled(Exception):
+    """A read-only open saw the writer mid-checkpoint."""
 
 
 class _Batch:
@@ -141,8 +148,7 @@ class Collection(Generic[R]):
             )
         )
         self._lock = asyncio.Lock()
-        self._strict_listing = False
-        self._listed: set[str] = set()
+        self._settle_anyway = False
         self._reset()
 
     def _reset(self) -> None:
@@ -159,27 +165,24 @@ class Collection(Generic[R]):
         self._checkpointer: asyncio.Task[None] | None = None
         self._journal_bytes = 0
         self._idle: asyncio.TimerHandle | None = None
+        self._scan_seq = 0
 
     # -- opening -------------------------------------------------------------------------
 
     async def open(self) -> None:
         """Scan the folder, recover, and load the documents (all of them unless lazy).
 
-        A read-only open shares the folder with a live writer: when a file it
-        has just listed is gone (a checkpoint folded and removed a journal, or
-        is rotating a document), the open starts again, so it never mixes an
-        old document with journals already folded away.
+        A read-only open races with the writer's checkpoints (a journal removed,
+        a document being rotated): it starts over until it reads a settled state.
         """
-        attempts = _READ_ONLY_ATTEMPTS if self._read_only else 1
-        for attempt in range(1, attempts + 1):
-            self._strict_listing = attempt < attempts
+        for attempt in range(20):
             try:
                 await self._open_once()
                 return
-            except StoreIOError as exc:
-                if attempt == attempts or not isinstance(exc.__cause__, FileNotFoundError):
-                    raise
-            await asyncio.sleep(0.002 * attempt)
+            except _Unsettled:
+                await asyncio.sleep(0.005 * (attempt + 1))
+        self._settle_anyway = True
+        await self._open_once()
 
     async def _open_once(self) -> None:
         self._reset()
@@ -190,16 +193,20 @@ class Collection(Generic[R]):
                 scan_folder, self._fs, self.folder, self.name, self._journal_decoder,
                 self._read_only,
             )
+        except FileNotFoundError as exc:
+            if self._read_only:
+                raise _Unsettled from exc
+            raise StoreIOError.from_os_error(f"opening {self.folder}", exc) from exc
         except OSError as exc:
             raise StoreIOError.from_os_error(f"opening {self.folder}", exc) from exc
         self._files = dict(scan.doc_files)
-        self._listed = scan.listed
         for seq, changes in scan.journals:
             self._journals.append(seq)
             for doc, recs in changes.items():
                 self._overlay.setdefault(doc, []).append((seq, recs))
                 self._dirty.add(doc)
         top = max([scan.checkpoint_seq or 0, *self._journals])
+        self._scan_seq = top
         self._committed_seq = top
         self._next_seq = top + 1
         if not self._lazy or (scan.checkpoint_seq is None and scan.doc_files):
@@ -236,7 +243,6 @@ class Collection(Generic[R]):
             records, seq, recovered = await run_io(
                 read_doc, self._fs, self.folder, name, self.name, doc, self._doc_decoder,
                 self._read_only, salvage,
-                self._read_only and self._strict_listing and name in self._listed,
             )
         except OSError as exc:
             raise StoreIOError.from_os_error(f"reading {self.folder / name}", exc) from exc
@@ -249,6 +255,10 @@ class Collection(Generic[R]):
                         records.pop(key, None)
                     else:
                         records[key] = rec
+        if self._read_only and not self._settle_anyway and (recovered or seq > self._scan_seq):
+            # A checkpoint ran since the scan (or is mid-rotation): this document is
+            # newer than the journals read, so the view would not be one state.
+            raise _Unsettled
         self._docs[doc] = records
         self._files.setdefault(doc, name)
         if recovered:
@@ -263,10 +273,16 @@ class Collection(Generic[R]):
         ids.update(d for d in self._overlay if d not in self._docs)
         return ids
 
+    def _absent(self, doc: str) -> bool:
+        """Whether ``doc`` exists nowhere: not cached, no file, no journal entry."""
+        return doc not in self._docs and doc not in self._files and doc not in self._overlay
+
     async def get(self, doc: str, key: str) -> R | None:
         """One record (the cache's own object: callers must copy before handing it out)."""
         recs = self._docs.get(doc)
         if recs is None:
+            if self._absent(doc):
+                return None  # nothing to load, and nothing cached for a miss
             async with self._lock:
                 if doc not in self._docs:
                     await self._load(doc)
@@ -277,6 +293,8 @@ class Collection(Generic[R]):
         """Every record of a document (read-only view of the cache)."""
         recs = self._docs.get(doc)
         if recs is None:
+            if self._absent(doc):
+                return _EMPTY
             async with self._lock:
                 if doc not in self._docs:
                     await self._load(doc)
@@ -441,6 +459,15 @@ class Collection(Generic[R]):
                          exc_info=True)
             return
         self._journals = [s for s in self._journals if s > seq]
+        touched: set[str] = set()
+        for batch in (self._pending, self._inflight):
+            if batch is not None:
+                touched.update(batch.originals)
+        for doc, records in snaps.items():
+            if not records:  # its files are gone: forget it unless a change is in flight
+                self._files.pop(doc, None)
+                if doc not in touched and not self._docs.get(doc):
+                    self._docs.pop(doc, None)
         self._journal_bytes = 0 if not self._journals else self._journal_bytes // 2
 
     def _checkpoint_sync(
@@ -448,8 +475,16 @@ class Collection(Generic[R]):
     ) -> None:
         fs, folder, durable = self._fs, self.folder, self._durable
         for doc, records in snaps.items():
-            data = encode_file("doc", self.name, doc, seq, records, lines=True)
             name = names[doc]
+            if not records:
+                # An emptied document is removed, not kept as an empty file. Until
+                # the journals go (after the folder fsync below) they still replay
+                # the deletions if a crash brings the files back.
+                for gone in (name, name + BACKUP_SUFFIX):
+                    with contextlib.suppress(FileNotFoundError):
+                        fs.unlink(folder / gone)
+                continue
+            data = encode_file("doc", self.name, doc, seq, records, lines=True)
             durable_replace(fs, folder, name, data, durable=durable,
                             backup=name + BACKUP_SUFFIX, sync_dir=False)
         if durable:

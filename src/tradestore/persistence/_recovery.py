@@ -46,7 +46,6 @@ class FolderScan(msgspec.Struct):
     journals: list[tuple[int, dict[str, dict[str, Any]]]]
     checkpoint_seq: int | None
     quarantined: list[str]
-    listed: set[str] = msgspec.field(default_factory=set)
 
 
 def quarantine(fs: FileSystem, folder: Path, name: str, reason: str) -> str:
@@ -99,8 +98,7 @@ def scan_folder(
         names = fs.listdir(folder)
     except OSError as exc:
         raise StoreIOError.from_os_error(f"listing {folder}", exc) from exc
-    result = FolderScan(doc_files={}, journals=[], checkpoint_seq=None, quarantined=[],
-                        listed=set(names))
+    result = FolderScan(doc_files={}, journals=[], checkpoint_seq=None, quarantined=[])
     journal_names: list[tuple[int, str]] = []
     for name in names:
         try:
@@ -177,7 +175,6 @@ def read_doc(
     decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]],
     read_only: bool,
     salvage: bool = False,
-    live_listed: bool = False,
 ) -> tuple[dict[str, Any], int, bool]:
     """Read a document: (records, sequence number, whether the backup had to be used).
 
@@ -194,8 +191,6 @@ def read_doc(
             found = decode_file(_read(fs, path), decoder, kind="doc", collection=collection,
                                 doc=doc)
         except FileNotFoundError:
-            if path == live and live_listed:
-                raise  # listed a moment ago: a writer is rotating it (the caller retries)
             continue
         except NewerFormatError as exc:
             raise _newer(path, exc) from exc

@@ -77,13 +77,15 @@ class BaseStore:
 
     def _collection(
         self, sub: str | None, name: str, record_type: type[R], *, lazy: bool = False,
-        checkpoint_every: int = 1000,
+        checkpoint_every: int = 1000, checkpoint_bytes: int = 16 << 20,
+        idle_checkpoint: float = 1.0,
     ) -> Collection[R]:
         """Declare a collection stored in ``sub`` (or the store folder itself)."""
         coll = Collection(
             self.folder / sub if sub else self.folder, name, record_type, fs=self._fs,
             durable=self.durable, read_only=self.read_only, lazy=lazy,
-            checkpoint_every=checkpoint_every,
+            checkpoint_every=checkpoint_every, checkpoint_bytes=checkpoint_bytes,
+            idle_checkpoint=idle_checkpoint,
         )
         self._collections.append(coll)
         return coll
@@ -152,6 +154,17 @@ class BaseStore:
         await self._ready()
         for coll in self._collections:
             await coll.drain()
+
+    async def checkpoint(self) -> None:
+        """Fold the journal files into the documents now (also done in the background).
+
+        A no-op on a read-only store. Failures are logged, never raised: the
+        journals stay and every acknowledged change remains durable.
+        """
+        await self._ready()
+        for coll in self._collections:
+            await coll.drain()
+            await coll.checkpoint()
 
     async def close(self) -> None:
         """Wait for pending writes, checkpoint, release the lock. Idempotent."""

@@ -30,7 +30,10 @@ def utc_month(when: dt.datetime) -> str:
 
 
 class NewsArchive:
-    """News items in ``coll``; callers pass validated input and own the store lifecycle."""
+    """News items in ``coll``; callers pass validated input and own the store lifecycle.
+
+    Every method raises ``StoreError`` when a document cannot be read or a write fails.
+    """
 
     def __init__(self, coll: Collection[NewsItem]) -> None:
         self.coll = coll

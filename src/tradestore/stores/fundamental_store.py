@@ -101,7 +101,10 @@ class FundamentalStore(BaseStore):
         return self._years
 
     async def reload(self) -> None:
-        """Re-read the files (for a read-only store, see the writer's latest commits)."""
+        """Re-read the files (for a read-only store, see the writer's latest commits).
+
+        :raises StoreError: a file could not be read or is damaged beyond recovery.
+        """
         async with self._news.lock:
             await super().reload()
             self._years = None
@@ -295,6 +298,8 @@ class FundamentalStore(BaseStore):
         """Every symbol with a snapshot, an earnings report, a news item or an analysis, sorted.
 
         The first call loads the whole news collection.
+
+        :raises StoreError: a document could not be read.
         """
         await self._ready()
         found = {s for s, years in self._snapshot_years().items() if years}

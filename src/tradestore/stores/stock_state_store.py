@@ -24,7 +24,8 @@ from tradestore.models import (
     ensure_non_negative_int,
 )
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
-from tradestore.stores._stock_rules import SymbolKeys, is_due, oldest_first, zone
+from tradestore.stores._stock_queries import StockQueries
+from tradestore.stores._stock_rules import SymbolKeys, zone
 
 __all__ = ["StockStateStore"]
 
@@ -36,7 +37,7 @@ def _assign(state: StockSchedulerState, fields: dict[str, object]) -> None:
         setattr(state, name, value)
 
 
-class StockStateStore(BaseStore):
+class StockStateStore(StockQueries, BaseStore):
     """When the scheduler last fetched each kind of data for each symbol."""
 
     folder_name = "stock_state"
@@ -102,113 +103,6 @@ class StockStateStore(BaseStore):
             for sym, state in (await self._states.records(doc)).items():
                 found[sym] = state.clone()
         return dict(sorted(found.items()))
-
-    async def needs_news_fetch(self, symbol: str) -> bool:
-        """Whether news was not checked within the last ``news_interval_days``.
-
-        :raises ValidationError: ``symbol`` is malformed.
-        :raises StoreClosedError: the store was closed.
-        """
-        return await self._needs_one("news", symbol)
-
-    async def needs_earnings_fetch(self, symbol: str) -> bool:
-        """Whether earnings were never checked, or ``earnings_interval_days`` ago or more.
-
-        :raises ValidationError: ``symbol`` is malformed.
-        :raises StoreClosedError: the store was closed.
-        """
-        return await self._needs_one("earnings", symbol)
-
-    async def needs_fundamentals_check(self, symbol: str) -> bool:
-        """Whether fundamentals are flagged, never checked, or checked long enough ago.
-
-        :raises ValidationError: ``symbol`` is malformed.
-        :raises StoreClosedError: the store was closed.
-        """
-        return await self._needs_one("fundamentals", symbol)
-
-    async def get_stocks_needing_news(self, symbols: Iterable[str]) -> list[str]:
-        """The symbols that need a news fetch, in input order (first occurrence kept).
-
-        :raises ValidationError: ``symbols`` is not an iterable of valid symbols.
-        :raises StoreClosedError: the store was closed.
-        """
-        return await self._needing("news", symbols)
-
-    async def get_stocks_needing_earnings(self, symbols: Iterable[str]) -> list[str]:
-        """The symbols that need an earnings fetch, in input order (first occurrence kept).
-
-        :raises ValidationError: ``symbols`` is not an iterable of valid symbols.
-        :raises StoreClosedError: the store was closed.
-        """
-        return await self._needing("earnings", symbols)
-
-    async def get_stocks_needing_fundamentals(self, symbols: Iterable[str]) -> list[str]:
-        """The symbols that need a fundamentals check, in input order (first occurrence kept).
-
-        :raises ValidationError: ``symbols`` is not an iterable of valid symbols.
-        :raises StoreClosedError: the store was closed.
-        """
-        return await self._needing("fundamentals", symbols)
-
-    async def get_oldest_news_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5
-    ) -> list[str]:
-        """Up to ``limit`` symbols: never news-checked first, then oldest check; ties by input.
-
-        :raises ValidationError: a symbol is malformed or ``limit`` is negative.
-        :raises StoreClosedError: the store was closed.
-        """
-        return await self._oldest("news", symbols, limit)
-
-    async def get_oldest_earnings_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5
-    ) -> list[str]:
-        """Up to ``limit`` symbols: never earnings-checked first, then oldest; ties by input.
-
-        :raises ValidationError: a symbol is malformed or ``limit`` is negative.
-        :raises StoreClosedError: the store was closed.
-        """
-        return await self._oldest("earnings", symbols, limit)
-
-    async def get_oldest_fundamentals_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5
-    ) -> list[str]:
-        """Up to ``limit`` symbols: never fundamentals-checked first, then oldest; ties by input.
-
-        :raises ValidationError: a symbol is malformed or ``limit`` is negative.
-        :raises StoreClosedError: the store was closed.
-        """
-        return await self._oldest("fundamentals", symbols, limit)
-
-    async def _needs_one(self, kind: str, symbol: object) -> bool:
-        await self._ready()
-        sym, doc = self._key(symbol)
-        state = await self._states.get(doc, sym)
-        return is_due(kind, state, self.today(), self._intervals[kind])
-
-    async def _lookup(
-        self, symbols: Iterable[str]
-    ) -> list[tuple[str, StockSchedulerState | None]]:
-        """(symbol, cached state) for each distinct symbol, first occurrence kept."""
-        await self._ready()
-        if isinstance(symbols, str | bytes) or not isinstance(symbols, Iterable):
-            raise ValidationError("symbols: expected an iterable of symbols (not a str)",
-                                  field="symbols")
-        keys: dict[str, str] = {}
-        for symbol in symbols:
-            sym, doc = self._key(symbol)
-            keys.setdefault(sym, doc)
-        return [(sym, await self._states.get(doc, sym)) for sym, doc in keys.items()]
-
-    async def _needing(self, kind: str, symbols: Iterable[str]) -> list[str]:
-        found = await self._lookup(symbols)
-        today, interval = self.today(), self._intervals[kind]
-        return [sym for sym, state in found if is_due(kind, state, today, interval)]
-
-    async def _oldest(self, kind: str, symbols: Iterable[str], limit: int | None) -> list[str]:
-        cap = None if limit is None else ensure_non_negative_int(limit, "limit")
-        return oldest_first(await self._lookup(symbols), kind, cap)
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -280,6 +174,43 @@ class StockStateStore(BaseStore):
             state.error_count += errors
 
         await self._change(symbol, edit)
+
+    async def save_state(self, state: StockSchedulerState) -> None:
+        """Insert or replace one whole state as given (``updated_at`` included): for restores.
+
+        :raises ValidationError: ``state`` is not a valid StockSchedulerState.
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        await self.save_states([state])
+
+    async def save_states(self, states: Iterable[StockSchedulerState]) -> None:
+        """Insert or replace whole states in one atomic write (a later duplicate wins).
+
+        :raises ValidationError: an item is not a valid StockSchedulerState.
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        await self._ready()
+        self._check_writable()
+        if isinstance(states, StockSchedulerState) or not isinstance(states, Iterable):
+            raise ValidationError("states: expected an iterable of StockSchedulerState",
+                                  field="states")
+        staged: dict[str, tuple[str, StockSchedulerState]] = {}
+        for state in states:
+            if not isinstance(state, StockSchedulerState):
+                raise ValidationError("states: every item must be a StockSchedulerState",
+                                      field="states")
+            copy = state.clone()
+            copy.validate()
+            sym, doc = self._key(copy.symbol)
+            copy.symbol = sym
+            staged[sym] = (doc, copy)
+
+        def apply(txn: Txn[StockSchedulerState]) -> None:
+            for sym, (doc, copy) in staged.items():
+                txn.put(doc, sym, copy)
+
+        if staged:
+            await self._states.mutate({doc for doc, _ in staged.values()}, apply)
 
     async def delete(self, symbol: str) -> bool:
         """Forget the symbol's state; True if there was one. Durable when this returns.

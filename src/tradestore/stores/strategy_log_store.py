@@ -98,11 +98,14 @@ class StrategyLogStore(BaseStore):
         return self._index
 
     def today(self) -> dt.date:
-        """Today's date in the store's time zone, by its clock."""
+        """Today's date in the store's time zone, by its clock.
+
+        :raises ValidationError: the clock returned a naive datetime.
+        """
         return self.now().astimezone(self.tz).date()
 
     async def _period(self, strategy: str, start: dt.date, end: dt.date) -> list[StrategyLog]:
-        """Logs dated ``start`` .. ``end`` inclusive, oldest first (copies)."""
+        """Cached logs dated ``start`` .. ``end`` inclusive, oldest first (copy to hand out)."""
         lo, hi = _month(start), _month(end)
         first, last = start.isoformat(), end.isoformat()
         found: list[tuple[str, StrategyLog]] = []
@@ -110,10 +113,21 @@ class StrategyLogStore(BaseStore):
             recs = await self._logs.records(f"{strategy}/{month}")
             found.extend((k, r) for k, r in recs.items() if first <= k <= last)
         found.sort(key=lambda item: item[0])
-        return [rec.clone() for _, rec in found]
+        return [rec for _, rec in found]
+
+    async def _recent(self, strategy_type: str, days: int) -> list[StrategyLog]:
+        """Cached logs from ``days`` days before today through today (not copies)."""
+        await self._ready()
+        strategy = validate_strategy_name(strategy_type)
+        span = _check_days(days)
+        today = self.today()
+        return await self._period(strategy, _days_before(today, span), today)
 
     async def reload(self) -> None:
-        """Re-read the files (for a read-only store, see the writer's latest commits)."""
+        """Re-read the files (for a read-only store, see the writer's latest commits).
+
+        :raises StoreError: a file could not be read or is damaged beyond recovery.
+        """
         await super().reload()
         self._index = None
 
@@ -218,18 +232,14 @@ class StrategyLogStore(BaseStore):
         if start > end:
             raise ValidationError(f"start_date {start} is after end_date {end}",
                                   field="start_date")
-        return await self._period(strategy, start, end)
+        return [rec.clone() for rec in await self._period(strategy, start, end)]
 
     async def get_recent_logs(self, strategy_type: str, days: int = 30) -> list[StrategyLog]:
         """Logs dated from ``days`` days before today through today, oldest first.
 
         :raises ValidationError: bad strategy name or ``days`` not a non-negative int.
         """
-        await self._ready()
-        strategy = validate_strategy_name(strategy_type)
-        span = _check_days(days)
-        today = self.today()
-        return await self._period(strategy, _days_before(today, span), today)
+        return [rec.clone() for rec in await self._recent(strategy_type, days)]
 
     async def get_performance_summary(
         self, strategy_type: str, days: int = 30
@@ -238,7 +248,7 @@ class StrategyLogStore(BaseStore):
 
         :raises ValidationError: bad strategy name or ``days``.
         """
-        logs = await self.get_recent_logs(strategy_type, days)
+        logs = await self._recent(strategy_type, days)
         return PerformanceSummary.from_logs(logs, days)
 
     async def get_insights(self, strategy_type: str, days: int = 30) -> dict[str, Any]:
@@ -248,7 +258,7 @@ class StrategyLogStore(BaseStore):
 
         :raises ValidationError: bad strategy name or ``days``.
         """
-        logs = await self.get_recent_logs(strategy_type, days)
+        logs = await self._recent(strategy_type, days)
         return {
             "period_days": days,
             "top_working_strategies": _top(log.what_worked for log in logs),
@@ -257,7 +267,10 @@ class StrategyLogStore(BaseStore):
         }
 
     async def strategy_types(self) -> list[str]:
-        """The strategies that have at least one log, sorted."""
+        """The strategies that have at least one log, sorted.
+
+        :raises StoreError: a document could not be read.
+        """
         await self._ready()
         names: list[str] = []
         for name, months in sorted(self._months().items()):

@@ -1,0 +1,655 @@
+"""The generated report: Markdown tables, the targets, raw JSON and a figure."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks._adapters import TRADESTORE_SYSTEMS, system_info
+from benchmarks._floors import FLOOR_APPEND, FLOOR_RENAME, FLOORS
+from benchmarks._runner import RunConfig, Summary, params_for
+from benchmarks._workloads import CaseResult, Sizes
+
+__all__ = ["Target", "evaluate_targets", "write_outputs"]
+
+SQLITE_FULL = "sqlite_full"
+SQLITE_NORMAL = "sqlite_normal"
+DURABLE = "tradestore_durable"
+FAST = "tradestore_fast"
+STALL_LIMIT_MS = 5.0
+
+
+class _Table:
+    """Lookup of medians by (workload, param, system)."""
+
+    def __init__(self, summaries: Sequence[Summary]) -> None:
+        self.rows = {(s.workload, s.param, s.system): s for s in summaries}
+
+    def row(self, workload: str, param: str, system: str) -> Summary | None:
+        return self.rows.get((workload, param, system))
+
+    def get(self, workload: str, param: str, system: str, metric: str) -> float | None:
+        row = self.row(workload, param, system)
+        if row is None:
+            return None
+        return row.metrics.get(metric)
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None or b == 0 or math.isnan(a) or math.isnan(b):
+        return None
+    return a / b
+
+
+def fmt(value: float | None, unit: str = "") -> str:
+    """A number with three significant figures (thousands separated), or n/a."""
+    if value is None or math.isnan(value):
+        return "n/a"
+    magnitude = abs(value)
+    if magnitude >= 1000:
+        text = f"{value:,.0f}"
+    elif magnitude >= 100:
+        text = f"{value:.0f}"
+    elif magnitude >= 10:
+        text = f"{value:.1f}"
+    elif magnitude >= 1:
+        text = f"{value:.2f}"
+    elif magnitude == 0:
+        text = "0"
+    else:
+        text = f"{value:.3g}"
+    return text + unit
+
+
+def _x(value: float | None) -> str:
+    return "n/a" if value is None else fmt(value) + "x"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target of BENCHMARKS.md, evaluated on this run's medians."""
+
+    workload: str
+    text: str
+    system: str
+    measured: str
+    passed: bool | None  # None: not measured in this run
+
+    def to_json(self) -> dict[str, Any]:
+        """The target as JSON-safe values."""
+        return {
+            "workload": self.workload,
+            "text": self.text,
+            "system": self.system,
+            "measured": self.measured,
+            "passed": self.passed,
+        }
+
+
+def _w3_ends(sizes: Sizes) -> tuple[str, str]:
+    params = params_for("W3", sizes)
+    return params[0], params[-1]
+
+
+def evaluate_targets(
+    summaries: Sequence[Summary], sizes: Sizes, systems: Sequence[str]
+) -> list[Target]:
+    """Evaluate every target on the medians (stall: on the worst case)."""
+    t = _Table(summaries)
+    targets: list[Target] = []
+
+    def vs(workload: str, metric: str, system: str, other: str, param: str = "") -> float | None:
+        return _ratio(t.get(workload, param, system, metric), t.get(workload, param, other, metric))
+
+    def add(workload: str, text: str, system: str, value: float | None, ok: bool | None) -> None:
+        measured = "not measured" if value is None else _x(value)
+        passed = None if value is None else ok
+        targets.append(Target(workload, text, system, measured, passed))
+
+    if DURABLE in systems:
+        r = vs("W1", "updates_per_s", DURABLE, SQLITE_FULL)
+        row = t.row("W1", "", DURABLE)
+        clean = row is not None and row.errors == 0 and row.metrics.get("lost", 1.0) == 0
+        add(
+            "W1",
+            "updates/s ≥ 2x sqlite_full, no error, nothing lost",
+            DURABLE,
+            r,
+            r is not None and r >= 2.0 and clean,
+        )
+        if r is not None and not clean:
+            targets[-1] = Target(
+                "W1",
+                targets[-1].text,
+                DURABLE,
+                targets[-1].measured + " (errors or lost updates)",
+                False,
+            )
+    if FAST in systems:
+        r = vs("W1", "updates_per_s", FAST, SQLITE_NORMAL)
+        add("W1", "updates/s ≥ sqlite_normal (1x)", FAST, r, r is not None and r >= 1.0)
+    if DURABLE in systems:
+        r = vs("W2", "mean_ms", DURABLE, FLOOR_RENAME)
+        add("W2", "mean latency ≤ 1.3x rename floor", DURABLE, r, r is not None and r <= 1.3)
+    small, large = _w3_ends(sizes)
+    for system in (DURABLE, FAST):
+        if system not in systems:
+            continue
+        r = _ratio(t.get("W3", large, system, "mean_ms"), t.get("W3", small, system, "mean_ms"))
+        add("W3", f"mean latency {large} / {small} ≤ 1.5", system, r, r is not None and r <= 1.5)
+    for system in (DURABLE, FAST):
+        if system not in systems:
+            continue
+        r = vs("W4", "open_to_read_ms", system, SQLITE_FULL)
+        add("W4", "open to first read ≤ 10x sqlite_full", system, r, r is not None and r <= 10.0)
+    for system in (DURABLE, FAST):
+        if system not in systems:
+            continue
+        ns = t.get("W5", "", system, "ns_per_read")
+        targets.append(
+            Target(
+                "W5",
+                "≤ 2 µs per read",
+                system,
+                "not measured" if ns is None else fmt(ns / 1000.0, " µs"),
+                None if ns is None else ns <= 2000.0,
+            )
+        )
+    if DURABLE in systems:
+        r = vs("W6", "appends_per_s", DURABLE, SQLITE_FULL)
+        add("W6", "appends/s ≥ 0.7x sqlite_full", DURABLE, r, r is not None and r >= 0.7)
+        r = vs("W6", "query_ms", DURABLE, SQLITE_FULL)
+        add("W6", "last-30 query time ≤ 0.2x sqlite_full", DURABLE, r, r is not None and r <= 0.2)
+    floor_stalls = [s.worst_stall_ms for s in summaries if s.system in FLOORS]
+    floor_worst = max((v for v in floor_stalls if not math.isnan(v)), default=None)
+    for system in (DURABLE, FAST):
+        if system not in systems:
+            continue
+        mine = [s for s in summaries if s.system == system and not math.isnan(s.worst_stall_ms)]
+        worst_row = max(mine, key=lambda s: s.worst_stall_ms, default=None)
+        if worst_row is None:
+            measured = "not measured"
+        else:
+            where = f"{worst_row.workload}{' ' + worst_row.param if worst_row.param else ''}"
+            measured = f"{fmt(worst_row.worst_stall_ms, ' ms')} (in {where}"
+            if floor_worst is not None:
+                measured += f"; the floors' own worst: {fmt(floor_worst, ' ms')}"
+            measured += ")"
+        targets.append(
+            Target(
+                "all",
+                f"largest event-loop stall ≤ {STALL_LIMIT_MS:g} ms in every workload",
+                system,
+                measured,
+                None if worst_row is None else worst_row.worst_stall_ms <= STALL_LIMIT_MS,
+            )
+        )
+    return targets
+
+
+def _verdict(passed: bool | None) -> str:
+    return {True: "**pass**", False: "**FAIL**", None: "not run"}[passed]
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _name(row: Summary) -> str:
+    mark = " †" if row.truncated else ""
+    mark += " ‡" if row.failed else ""
+    bold = row.system in TRADESTORE_SYSTEMS
+    return (f"**{row.system}**" if bold else row.system) + mark
+
+
+def _errors(row: Summary) -> str:
+    return str(row.errors) if not row.failed else f"{row.errors} (+{len(row.failed)} failed)"
+
+
+_WORKLOAD_TITLES = {
+    "W1": "W1 concurrent churn",
+    "W2": "W2 sequential writer",
+    "W3": "W3 scaling with the number of symbols",
+    "W4": "W4 cold open in a fresh process",
+    "W5": "W5 cached read",
+    "W6": "W6 log append and last-30 query",
+}
+
+
+def _describe(workload: str, sizes: Sizes) -> str:
+    n3 = " / ".join(f"{n:,}" for n in sizes.w3_symbols)
+    return {
+        "W1": f"{sizes.w1_symbols:,} symbols; {sizes.w1_tasks} concurrent tasks x "
+        f"{sizes.w1_updates_per_task} updates (record_fetch) to random symbols; "
+        "then a reopen check that every acknowledged update is on disk.",
+        "W2": f"{sizes.w2_symbols:,} symbols; {sizes.w2_updates:,} awaited updates "
+        "from one coroutine.",
+        "W3": f"W2 with {sizes.w3_updates:,} updates at N = {n3} symbols.",
+        "W4": f"A fresh process opens a prepared store of {sizes.w4_symbols:,} symbols and "
+        "reads one; time from open to that first read, and the process's peak memory "
+        "(VmHWM; growth: from just before the open).",
+        "W5": f"{sizes.w5_reads:,} awaited reads of random symbols at {sizes.w5_symbols:,} "
+        "symbols, after one untimed read of every symbol to warm the cache.",
+        "W6": f"{sizes.w6_logs:,} daily strategy logs of about 1 KiB, dates increasing, "
+        f"appended one by one; then the last {sizes.w6_last} by date (median of "
+        f"{sizes.w6_queries} queries).",
+    }[workload]
+
+
+def _section(workload: str, t: _Table, rows: list[Summary], sizes: Sizes) -> list[str]:
+    lines: list[str] = []
+    if workload == "W1":
+        base = t.get("W1", "", SQLITE_FULL, "updates_per_s")
+        floor = t.get("W1", "", FLOOR_RENAME, "updates_per_s")
+        header = [
+            "system",
+            "updates/s",
+            "x sqlite_full",
+            "x rename floor",
+            "p50 ms",
+            "p99 ms",
+            "stall ms",
+            "errors",
+            "lost",
+        ]
+        body = []
+        for r in rows:
+            v = r.metrics.get("updates_per_s")
+            body.append(
+                [
+                    _name(r),
+                    fmt(v),
+                    _x(_ratio(v, base)),
+                    _x(_ratio(v, floor)),
+                    fmt(r.metrics.get("p50_ms")),
+                    fmt(r.metrics.get("p99_ms")),
+                    fmt(r.metrics.get("stall_ms")),
+                    "n/a" if r.system in FLOORS else _errors(r),
+                    "n/a" if r.system in FLOORS else fmt(r.metrics.get("lost")),
+                ]
+            )
+        lines += _md_table(header, body)
+        lines += [
+            "",
+            "The rename floor runs the same number of durable replaces one after "
+            "another; `lost` is summed over the repeats.",
+        ]
+    elif workload == "W2":
+        base = t.get("W2", "", SQLITE_FULL, "mean_ms")
+        floor = t.get("W2", "", FLOOR_RENAME, "mean_ms")
+        header = [
+            "system",
+            "mean ms",
+            "x sqlite_full",
+            "x rename floor",
+            "p50 ms",
+            "p99 ms",
+            "stall ms",
+            "errors",
+        ]
+        body = []
+        for r in rows:
+            v = r.metrics.get("mean_ms")
+            body.append(
+                [
+                    _name(r),
+                    fmt(v),
+                    _x(_ratio(v, base)),
+                    _x(_ratio(v, floor)),
+                    fmt(r.metrics.get("p50_ms")),
+                    fmt(r.metrics.get("p99_ms")),
+                    fmt(r.metrics.get("stall_ms")),
+                    _errors(r),
+                ]
+            )
+        lines += _md_table(header, body)
+    elif workload == "W3":
+        params = params_for(workload, sizes)
+        small, large = params[0], params[-1]
+        header = [
+            "system",
+            *(f"mean ms {p}" for p in params),
+            f"{large} / {small}",
+            f"x sqlite_full {large}",
+            f"x rename floor {large}",
+            "stall ms",
+            "errors",
+        ]
+        body = []
+        for system in dict.fromkeys(r.system for r in rows):
+            found = [row for p in params if (row := t.row(workload, p, system)) is not None]
+            if not found:
+                continue
+            means = [t.get(workload, p, system, "mean_ms") for p in params]
+            v = means[-1]
+            stalls = [row.metrics.get("stall_ms", float("nan")) for row in found]
+            body.append(
+                [
+                    _name(found[-1]),
+                    *(fmt(m) for m in means),
+                    _x(_ratio(v, means[0])),
+                    _x(_ratio(v, t.get(workload, large, SQLITE_FULL, "mean_ms"))),
+                    _x(_ratio(v, t.get(workload, large, FLOOR_RENAME, "mean_ms"))),
+                    fmt(max(stalls)),
+                    str(sum(row.errors for row in found)),
+                ]
+            )
+        lines += _md_table(header, body)
+        lines += ["", "Stall: the largest of the per-N medians."]
+    elif workload == "W4":
+        base = t.get("W4", "", SQLITE_FULL, "open_to_read_ms")
+        header = [
+            "system",
+            "open → first read ms",
+            "x sqlite_full",
+            "peak RSS MiB",
+            "RSS growth MiB",
+            "stall ms",
+            "prepare s",
+            "errors",
+        ]
+        body = [
+            [
+                _name(r),
+                fmt(r.metrics.get("open_to_read_ms")),
+                _x(_ratio(r.metrics.get("open_to_read_ms"), base)),
+                fmt(r.metrics.get("peak_rss_mib")),
+                fmt(r.metrics.get("rss_growth_mib")),
+                fmt(r.metrics.get("stall_ms")),
+                fmt(r.metrics.get("prepare_s")),
+                _errors(r),
+            ]
+            for r in rows
+        ]
+        lines += _md_table(header, body)
+        lines += [
+            "",
+            "`prepare s`: seeding the store beforehand (untimed by the workload). "
+            "The files are in the page cache: this is a cold process, not a cold disk.",
+        ]
+    elif workload == "W5":
+        base = t.get("W5", "", SQLITE_FULL, "ns_per_read")
+        header = ["system", "ns per read", "x sqlite_full", "stall ms", "errors"]
+        body = [
+            [
+                _name(r),
+                fmt(r.metrics.get("ns_per_read")),
+                _x(_ratio(r.metrics.get("ns_per_read"), base)),
+                fmt(r.metrics.get("stall_ms")),
+                _errors(r),
+            ]
+            for r in rows
+        ]
+        lines += _md_table(header, body)
+    elif workload == "W6":
+        base = t.get("W6", "", SQLITE_FULL, "appends_per_s")
+        floor = t.get("W6", "", FLOOR_APPEND, "appends_per_s")
+        base_q = t.get("W6", "", SQLITE_FULL, "query_ms")
+        header = [
+            "system",
+            "appends/s",
+            "x sqlite_full",
+            "x append floor",
+            "append p99 ms",
+            "last-30 query ms",
+            "query x sqlite_full",
+            "stall ms",
+            "errors",
+        ]
+        body = []
+        for r in rows:
+            v = r.metrics.get("appends_per_s")
+            q = r.metrics.get("query_ms")
+            body.append(
+                [
+                    _name(r),
+                    fmt(v),
+                    _x(_ratio(v, base)),
+                    _x(_ratio(v, floor)),
+                    fmt(r.metrics.get("p99_ms")),
+                    fmt(q),
+                    _x(_ratio(q, base_q)),
+                    fmt(r.metrics.get("stall_ms")),
+                    "n/a" if r.system in FLOORS else _errors(r),
+                ]
+            )
+        lines += _md_table(header, body)
+    return lines
+
+
+def render_markdown(
+    config: RunConfig,
+    summaries: Sequence[Summary],
+    targets: Sequence[Target],
+    machine: dict[str, str],
+) -> str:
+    """The whole report as Markdown."""
+    t = _Table(summaries)
+    sz = config.sizes
+    raw = config.out.with_suffix(".json").name
+    png = config.out.with_suffix(".png").name
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by the benchmark suite; do not edit by hand. Regenerate with:",
+        "",
+        "```sh",
+        config.command,
+        "```",
+        "",
+        f"Run on {machine['date']} ({'quick sizes' if config.quick else 'full sizes'}, "
+        f"{config.repeats} repeat(s), medians shown). Raw figures: [`{raw}`]({raw}); "
+        f"figure: [`{png}`]({png}).",
+        "",
+        f"![tradestore against its peers]({png})",
+        "",
+        "## Targets",
+        "",
+        "Ratios are between systems measured in this same run.",
+        "",
+    ]
+    if config.quick:
+        lines += [
+            "These are quick sizes (see Method), smaller than BENCHMARKS.md's: the verdicts "
+            "are indicative; `python -m benchmarks` runs the defined sizes.",
+            "",
+        ]
+    if targets:
+        lines += _md_table(
+            ["workload", "target", "system", "measured", "result"],
+            [[x.workload, x.text, x.system, x.measured, _verdict(x.passed)] for x in targets],
+        )
+    else:
+        lines.append("No tradestore system ran, so no target was evaluated.")
+    for system, reason in config.skipped.items():
+        lines += ["", f"- `{system}` not run: {reason}."]
+    order = [*config.systems, *FLOORS]
+    for workload in config.workloads:
+        rows = [s for s in summaries if s.workload == workload]
+        rows.sort(key=lambda s: order.index(s.system) if s.system in order else len(order))
+        if not rows:
+            continue
+        lines += ["", f"## {_WORKLOAD_TITLES[workload]}", "", _describe(workload, sz), ""]
+        lines += _section(workload, t, rows, sz)
+    marks = _footnotes(summaries)
+    if marks:
+        lines += ["", "## Notes", "", *marks]
+    lines += ["", "## Method", "", *_method(config), "", "## Systems", ""]
+    systems = [*config.systems, *FLOORS]
+    lines += _md_table(
+        ["system", "durable", "what it is"],
+        [[s, *_describe_system(s)] for s in systems],
+    )
+    lines += ["", "## Machine", ""]
+    lines += _md_table(["", ""], [[k, v] for k, v in machine.items()])
+    return "\n".join(lines) + "\n"
+
+
+def _describe_system(name: str) -> list[str]:
+    if name == FLOOR_RENAME:
+        return ["yes", "floor: 1 KiB to a new temp file + fsync + rename + folder fsync"]
+    if name == FLOOR_APPEND:
+        return ["yes", "floor: 1 KiB append + fdatasync on an open file"]
+    info = system_info(name)
+    return ["yes" if info.durable else "no", info.description]
+
+
+def _footnotes(summaries: Sequence[Summary]) -> list[str]:
+    out: list[str] = []
+    for s in summaries:
+        where = f"{s.workload}{' ' + s.param if s.param else ''} {s.system}"
+        if s.truncated:
+            out.append(
+                f"- † {where}: the time budget stopped it after {s.min_ops_done:,} of "
+                f"{s.ops_planned:,} operations (worst repeat); figures are over those."
+            )
+        for failure in dict.fromkeys(s.failed):
+            out.append(f"- ‡ {where}: a repeat failed: `{failure}`")
+        if s.errors and s.first_error:
+            out.append(f"- {where}: {s.errors} error(s), first: `{s.first_error}`")
+        for note in dict.fromkeys(s.notes):
+            out.append(f"- {where}: {note}")
+    return out
+
+
+def _method(config: RunConfig) -> list[str]:
+    budget = (
+        "none: every case runs all its operations"
+        if config.budget_s is None
+        else f"{config.budget_s:g} s per case: a case issues no new operation after it (marked †)"
+    )
+    return [
+        "- Every system runs every workload in the same run. Within a repeat, each workload "
+        "(each N of W3) runs the systems one after another, the first system rotating between "
+        "repeats; the figures are medians over the repeats (errors and lost updates: sums).",
+        "- Each case prepares its store untimed (the fastest honest bulk path: executemany "
+        "for sqlite, one write for naive, one `save_states` on a `durable=False` "
+        "store for tradestore), then times only the workload's operations, then deletes "
+        f"its data folder. Data folder: `{config.work_dir}`.",
+        "- An update is one awaited durable (per the system's mode) mutation: "
+        "`fetch_count += 1` (tradestore: `record_fetch(symbol, ok=True)`). Reads return the "
+        "record's `fetch_count` (tradestore: `get_state`). Logs: tradestore `add_log` and "
+        "`get_logs_for_period` over the last 30 days.",
+        "- Event-loop stall: a coroutine sleeping 1 ms records how late it wakes up, over each "
+        "case's timed part (W4: inside the fresh process, over open + first read). Tables show "
+        "the median over repeats; the stall target uses the worst case of any repeat. The "
+        "floors do their I/O in a worker thread, so their stall is the machine's own noise.",
+        "- Between two operations the workload gives the event loop one turn "
+        "(`await asyncio.sleep(0)`, untimed except in W1's wall clock), as a scheduler doing "
+        "other work would; so a store whose calls never suspend is not blamed for the "
+        "workload's own loop. W5 times reads in batches of 64 between such turns. W6 "
+        "appends/s is 1 / mean append latency; the query time is the median of the queries.",
+        "- Floors run their loop of operations in one worker thread, with no event-loop overhead.",
+        f"- Time budget: {budget}.",
+        f"- Repeats: {config.repeats}. Sizes: `{config.sizes}`.",
+    ]
+
+
+def _figure(config: RunConfig, summaries: Sequence[Summary], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = _Table(summaries)
+    order = [*config.systems, *FLOORS]
+    panels: list[tuple[str, str, str, str, bool]] = [
+        ("W1", "", "updates_per_s", "W1 concurrent updates/s (higher is better)", False),
+        ("W2", "", "mean_ms", "W2 sequential update, mean ms (lower is better)", False),
+        ("W4", "", "open_to_read_ms", "W4 cold open to first read, ms (lower)", True),
+        ("W5", "", "ns_per_read", "W5 ns per cached read (lower)", True),
+        ("W6", "", "appends_per_s", "W6 durable log appends/s (higher)", False),
+    ]
+    fig, axes = plt.subplots(2, 3, figsize=(16, 9))
+    flat = list(axes.flat)
+
+    def colour(system: str) -> str:
+        if system in TRADESTORE_SYSTEMS:
+            return "tab:green"
+        if system in FLOORS:
+            return "tab:gray"
+        return "tab:blue"
+
+    for ax, (workload, param, metric, title, log) in zip(flat, panels, strict=False):
+        names = [s for s in order if t.get(workload, param, s, metric) is not None]
+        values = [t.get(workload, param, s, metric) or 0.0 for s in names]
+        ax.barh(names, values, color=[colour(s) for s in names])
+        ax.set_title(title, fontsize=10)
+        ax.invert_yaxis()
+        if log and values and min(values) > 0:
+            ax.set_xscale("log")
+    ax = flat[5]
+    params = params_for("W3", config.sizes)
+    names = [s for s in order if any(t.get("W3", p, s, "mean_ms") is not None for p in params)]
+    width = 0.8 / max(1, len(params))
+    for i, p in enumerate(params):
+        values = [t.get("W3", p, s, "mean_ms") or 0.0 for s in names]
+        ax.barh([y + i * width for y in range(len(names))], values, height=width, label=p)
+    ax.set_yticks([y + width * (len(params) - 1) / 2 for y in range(len(names))], names)
+    ax.set_xscale("log")
+    ax.invert_yaxis()
+    ax.legend(fontsize=8)
+    ax.set_title("W3 mean update ms by N (lower; log scale)", fontsize=10)
+    fig.suptitle("tradestore (green) against its peers (blue) and the floors (grey)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _relative(text: str) -> str:
+    """Paths inside the repository, written relative to it (the report is committed)."""
+    return text.replace(f"{_ROOT}{os.sep}", "")
+
+
+def _clean(value: Any) -> Any:
+    """Replace NaN and infinities (not JSON) with None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def write_outputs(
+    config: RunConfig,
+    results: Sequence[CaseResult],
+    summaries: Sequence[Summary],
+    machine: dict[str, str],
+) -> list[Path]:
+    """Write the Markdown report, the JSON of every case and the figure."""
+    targets = evaluate_targets(summaries, config.sizes, config.systems)
+    out_md = config.out
+    out_json = out_md.with_suffix(".json")
+    out_png = out_md.with_suffix(".png")
+    out_md.parent.mkdir(parents=True, exist_ok=True)
+    markdown = render_markdown(config, summaries, targets, machine)
+    out_md.write_text(_relative(markdown), encoding="utf-8")
+    raw = {
+        "command": config.command,
+        "machine": machine,
+        "quick": config.quick,
+        "repeats": config.repeats,
+        "budget_s": config.budget_s,
+        "sizes": {k: v for k, v in vars(config.sizes).items()},
+        "systems": list(config.systems),
+        "skipped": config.skipped,
+        "targets": [x.to_json() for x in targets],
+        "summary": [s.to_json() for s in summaries],
+        "cases": [r.to_json() for r in results],
+    }
+    text = json.dumps(_clean(raw), indent=2, allow_nan=False, default=str)
+    out_json.write_text(_relative(text) + "\n", encoding="utf-8")
+    _figure(config, summaries, out_png)
+    return [out_md, out_json, out_png]

@@ -1,0 +1,91 @@
+"""The ``tradestore_durable`` and ``tradestore_fast`` systems, through the public API only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import ClassVar
+
+from benchmarks._adapters import Adapter, LogPayload
+from tradestore import StockSchedulerState, StockStateStore, StrategyLog, StrategyLogStore
+
+__all__ = ["TradestoreDurableAdapter", "TradestoreFastAdapter"]
+
+
+class TradestoreDurableAdapter(Adapter):
+    """StockStateStore and StrategyLogStore with ``durable=True``."""
+
+    name = "tradestore_durable"
+    durable = True
+    mode: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        self._states: StockStateStore | None = None
+        self._logs: StrategyLogStore | None = None
+
+    @property
+    def _state_store(self) -> StockStateStore:
+        assert self._states is not None, "open() first"
+        return self._states
+
+    @property
+    def _log_store(self) -> StrategyLogStore:
+        assert self._logs is not None, "open_logs() first"
+        return self._logs
+
+    async def create(self, path: Path, symbols: Sequence[str]) -> None:
+        # Fastest honest bulk path: one save_states on a durable=False store, like
+        # the peers' executemany / single write.
+        store = StockStateStore(path, durable=False)
+        await store.initialize()
+        try:
+            await store.save_states(StockSchedulerState(symbol=s) for s in symbols)
+        finally:
+            await store.close()
+
+    async def open(self, path: Path) -> None:
+        store = StockStateStore(path, durable=self.mode)
+        await store.initialize()
+        self._states = store
+
+    async def open_logs(self, path: Path) -> None:
+        store = StrategyLogStore(path, durable=self.mode)
+        await store.initialize()
+        self._logs = store
+
+    async def update(self, symbol: str) -> None:
+        await self._state_store.record_fetch(symbol, ok=True)
+
+    async def read(self, symbol: str) -> int:
+        state = await self._state_store.get_state(symbol)
+        return int(state.fetch_count)
+
+    async def append_log(self, strategy: str, day: date, payload: LogPayload) -> None:
+        log = StrategyLog(date=day, strategy_type=strategy, **payload)
+        await self._log_store.add_log(strategy, log)
+
+    async def last_logs(self, strategy: str, n: int, today: date) -> list[date]:
+        # Daily logs: the last n by date are the ones dated today-(n-1) .. today.
+        logs = await self._log_store.get_logs_for_period(
+            strategy, today - timedelta(days=n - 1), today
+        )
+        return [log.date for log in logs[-n:]]
+
+    async def close(self) -> None:
+        states, logs = self._states, self._logs
+        self._states = self._logs = None
+        try:
+            if states is not None:
+                await states.close()
+        finally:
+            if logs is not None:
+                await logs.close()
+
+
+class TradestoreFastAdapter(TradestoreDurableAdapter):
+    """The same stores with ``durable=False``: atomic writes, no fsync."""
+
+    name = "tradestore_fast"
+    durable = False
+    mode = False

@@ -1,0 +1,478 @@
+"""The workloads W1-W6, each run as one case: one system, one size, one repeat.
+
+A case prepares its store (untimed), runs the timed part under a
+``StallMonitor``, and removes its data folder when done. Errors raised by an
+operation are counted, never fatal; the first one is kept for the report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from benchmarks._adapters import Adapter, log_payload, make_adapter, symbol_names
+from benchmarks._floors import FLOOR_APPEND, FLOOR_RENAME, append_floor, rename_floor
+from benchmarks._stall import StallMonitor
+
+__all__ = [
+    "FULL",
+    "QUICK",
+    "WORKLOADS",
+    "CaseResult",
+    "Context",
+    "Sizes",
+    "floors_for",
+    "run_case",
+]
+
+# Reads timed together between two turns of the event loop (W5).
+_READ_BATCH = 64
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
+STRATEGY = "momentum"
+FIRST_LOG_DAY = date(2010, 1, 4)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Workload sizes; the defaults are BENCHMARKS.md's."""
+
+    w1_symbols: int = 5_000
+    w1_tasks: int = 50
+    w1_updates_per_task: int = 200
+    w2_symbols: int = 5_000
+    w2_updates: int = 2_000
+    w3_symbols: tuple[int, ...] = (1_000, 10_000, 100_000)
+    w3_updates: int = 500
+    w4_symbols: int = 100_000
+    w5_symbols: int = 5_000
+    w5_reads: int = 200_000
+    w6_logs: int = 5_000
+    w6_last: int = 30
+    w6_queries: int = 100
+
+
+FULL = Sizes()
+QUICK = Sizes(
+    w1_symbols=1_000,
+    w1_tasks=20,
+    w1_updates_per_task=25,
+    w2_symbols=1_000,
+    w2_updates=200,
+    w3_updates=50,
+    w5_symbols=1_000,
+    w5_reads=20_000,
+    w6_logs=300,
+    w6_queries=20,
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every case needs: sizes, scratch folder, time budget, seed."""
+
+    sizes: Sizes
+    work_dir: Path
+    budget_s: float | None = None
+    seed: int = 20_251_129
+
+    def deadline(self) -> float | None:
+        """perf_counter() value after which a case issues no new operation."""
+        return None if self.budget_s is None else time.perf_counter() + self.budget_s
+
+
+@dataclass
+class CaseResult:
+    """The outcome of one case."""
+
+    workload: str
+    system: str
+    param: str
+    repeat: int
+    metrics: dict[str, float] = field(default_factory=dict)
+    errors: int = 0
+    first_error: str | None = None
+    ops_planned: int = 0
+    ops_done: int = 0
+    failed: str | None = None
+    notes: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    @property
+    def truncated(self) -> bool:
+        """True when the time budget stopped the case before all its operations."""
+        return self.failed is None and self.ops_done < self.ops_planned
+
+    def error(self, exc: BaseException) -> None:
+        """Count one failed operation."""
+        self.errors += 1
+        if self.first_error is None:
+            self.first_error = f"{type(exc).__name__}: {exc}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The case as JSON-safe values."""
+        return {
+            "workload": self.workload,
+            "system": self.system,
+            "param": self.param,
+            "repeat": self.repeat,
+            "metrics": self.metrics,
+            "errors": self.errors,
+            "first_error": self.first_error,
+            "ops_planned": self.ops_planned,
+            "ops_done": self.ops_done,
+            "truncated": self.truncated,
+            "failed": self.failed,
+            "notes": self.notes,
+            "wall_s": self.wall_s,
+        }
+
+
+def floors_for(workload: str) -> tuple[str, ...]:
+    """The floors measured beside the systems in ``workload``."""
+    return {"W1": (FLOOR_RENAME,), "W2": (FLOOR_RENAME,), "W3": (FLOOR_RENAME,)}.get(
+        workload, (FLOOR_APPEND,) if workload == "W6" else ()
+    )
+
+
+def _ms(seconds: float) -> float:
+    return seconds * 1000.0
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100.0 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _latency_metrics(latencies: Sequence[float]) -> dict[str, float]:
+    if not latencies:
+        return {}
+    return {
+        "mean_ms": _ms(statistics.fmean(latencies)),
+        "p50_ms": _ms(_percentile(latencies, 50)),
+        "p99_ms": _ms(_percentile(latencies, 99)),
+    }
+
+
+@asynccontextmanager
+async def _case_dir(ctx: Context, result: CaseResult) -> AsyncIterator[Path]:
+    tag = f"{result.workload}-{result.system}-{result.param or 'x'}-r{result.repeat}"
+    path = ctx.work_dir / tag.replace("=", "")
+    await asyncio.to_thread(shutil.rmtree, path, True)
+    path.mkdir(parents=True)
+    await _settle()
+    try:
+        yield path
+    finally:
+        await asyncio.to_thread(shutil.rmtree, path, True)
+
+
+async def _yield() -> None:
+    """Give the event loop one turn between operations, untimed.
+
+    A scheduler does other work between store calls; without this, a store whose
+    calls complete without suspending would keep the loop to the workload itself,
+    and the stall ticker would measure the workload loop instead of the store.
+    """
+    await asyncio.sleep(0)
+
+
+async def _settle() -> None:
+    """Flush dirty pages, so no timed part pays for the writeback of earlier work."""
+    await asyncio.to_thread(os.sync)
+
+
+async def _close(adapter: Adapter, result: CaseResult) -> None:
+    try:
+        await adapter.close()
+    except Exception as exc:  # counted: a failing close is a result, not a crash
+        result.error(exc)
+
+
+def _picks(symbols: Sequence[str], n: int, rng: random.Random) -> list[str]:
+    return [symbols[rng.randrange(len(symbols))] for _ in range(n)]
+
+
+async def _floor_case(
+    result: CaseResult,
+    ctx: Context,
+    n: int,
+    measure: Callable[[Path, int, float | None], list[float]],
+) -> None:
+    result.ops_planned = n
+    async with _case_dir(ctx, result) as path, StallMonitor() as monitor:
+        start = time.perf_counter()
+        latencies = await asyncio.to_thread(measure, path, n, ctx.deadline())
+        elapsed = time.perf_counter() - start
+    result.ops_done = len(latencies)
+    result.metrics.update(_latency_metrics(latencies))
+    result.metrics["ops_per_s"] = len(latencies) / elapsed if elapsed > 0 else 0.0
+    result.metrics["stall_ms"] = _ms(monitor.max_stall_s)
+
+
+async def _w1(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
+    """Concurrent churn, then a reopen check that every acknowledged update is on disk."""
+    sz = ctx.sizes
+    symbols = symbol_names(sz.w1_symbols)
+    rng = random.Random(ctx.seed + result.repeat)
+    plans = [_picks(symbols, sz.w1_updates_per_task, rng) for _ in range(sz.w1_tasks)]
+    result.ops_planned = sz.w1_tasks * sz.w1_updates_per_task
+    acked: Counter[str] = Counter()
+    latencies: list[float] = []
+    async with _case_dir(ctx, result) as path:
+        await adapter.create(path, symbols)
+        await adapter.open(path)
+        baseline = {s: await adapter.read(s) for s in symbols}
+        await _settle()
+        deadline = ctx.deadline()
+
+        async def worker(plan: list[str]) -> None:
+            for symbol in plan:
+                if deadline is not None and time.perf_counter() > deadline:
+                    return
+                start = time.perf_counter()
+                try:
+                    await adapter.update(symbol)
+                except Exception as exc:  # counted, e.g. the naive peer's temp-file race
+                    result.error(exc)
+                else:
+                    latencies.append(time.perf_counter() - start)
+                    acked[symbol] += 1
+                await _yield()
+
+        async with StallMonitor() as monitor:
+            start = time.perf_counter()
+            await asyncio.gather(*(worker(plan) for plan in plans))
+            elapsed = time.perf_counter() - start
+        await _close(adapter, result)
+        result.ops_done = len(latencies) + result.errors
+
+        # Reopen with a fresh adapter: every acknowledged update must be on disk.
+        check = make_adapter(result.system)
+        lost = 0
+        try:
+            await check.open(path)
+            for symbol in symbols:
+                lost += max(0, baseline[symbol] + acked[symbol] - await check.read(symbol))
+        except Exception as exc:  # an unreadable store loses every acknowledged update
+            lost = sum(acked.values())
+            result.notes.append(f"reopen failed: {type(exc).__name__}: {exc}")
+        finally:
+            await _close(check, result)
+
+    result.metrics.update(_latency_metrics(latencies))
+    result.metrics["updates_per_s"] = len(latencies) / elapsed if elapsed > 0 else 0.0
+    result.metrics["stall_ms"] = _ms(monitor.max_stall_s)
+    result.metrics["lost"] = float(lost)
+
+
+async def _sequential_updates(
+    adapter: Adapter, result: CaseResult, ctx: Context, n_symbols: int, n_updates: int
+) -> None:
+    """W2 and W3: awaited updates of random symbols from one coroutine."""
+    symbols = symbol_names(n_symbols)
+    picks = _picks(symbols, n_updates, random.Random(ctx.seed + result.repeat))
+    result.ops_planned = n_updates
+    latencies: list[float] = []
+    async with _case_dir(ctx, result) as path:
+        await adapter.create(path, symbols)
+        await adapter.open(path)
+        await _settle()
+        deadline = ctx.deadline()
+        async with StallMonitor() as monitor:
+            for symbol in picks:
+                if deadline is not None and time.perf_counter() > deadline:
+                    break
+                start = time.perf_counter()
+                try:
+                    await adapter.update(symbol)
+                except Exception as exc:  # counted
+                    result.error(exc)
+                else:
+                    latencies.append(time.perf_counter() - start)
+                await _yield()
+        await _close(adapter, result)
+    result.ops_done = len(latencies) + result.errors
+    result.metrics.update(_latency_metrics(latencies))
+    result.metrics["stall_ms"] = _ms(monitor.max_stall_s)
+
+
+async def _w4(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
+    """Cold open in a fresh process: open a prepared store, read one symbol."""
+    symbols = symbol_names(ctx.sizes.w4_symbols)
+    result.ops_planned = 1
+    async with _case_dir(ctx, result) as path:
+        start = time.perf_counter()
+        await adapter.create(path, symbols)
+        result.metrics["prepare_s"] = time.perf_counter() - start
+        await _settle()
+        target = symbols[len(symbols) // 2]
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "benchmarks._coldopen",
+            result.system,
+            str(path),
+            target,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=_child_env(),
+        )
+        out, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"cold-open process failed ({proc.returncode}): {err.decode()[-500:]}")
+    child: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    if child.get("error"):
+        result.error(RuntimeError(str(child["error"])))
+    else:
+        result.ops_done = 1
+    for key in ("open_to_read_ms", "peak_rss_mib", "rss_growth_mib", "stall_ms"):
+        if key in child:
+            result.metrics[key] = float(child[key])
+
+
+def _child_env() -> dict[str, str]:
+    """The environment of W4's process: it imports exactly what this process imports."""
+    paths = [str(Path(p).resolve()) for p in sys.path if p]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
+
+
+async def _w5(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
+    """Cached reads of random symbols, after one untimed read of every symbol."""
+    sz = ctx.sizes
+    symbols = symbol_names(sz.w5_symbols)
+    picks = _picks(symbols, sz.w5_reads, random.Random(ctx.seed + result.repeat))
+    result.ops_planned = len(picks)
+    done = 0
+    async with _case_dir(ctx, result) as path:
+        await adapter.create(path, symbols)
+        await adapter.open(path)
+        for symbol in symbols:  # warm the cache: W5 measures cached reads
+            await adapter.read(symbol)
+        await _settle()
+        deadline = ctx.deadline()
+        elapsed = 0.0
+        async with StallMonitor() as monitor:
+            for first in range(0, len(picks), _READ_BATCH):
+                if deadline is not None and time.perf_counter() > deadline:
+                    break
+                start = time.perf_counter()
+                for symbol in picks[first : first + _READ_BATCH]:
+                    try:
+                        await adapter.read(symbol)
+                    except Exception as exc:  # counted
+                        result.error(exc)
+                    done += 1
+                elapsed += time.perf_counter() - start
+                await _yield()
+        await _close(adapter, result)
+    result.ops_done = done
+    result.metrics["ns_per_read"] = elapsed / done * 1e9 if done else float("nan")
+    result.metrics["stall_ms"] = _ms(monitor.max_stall_s)
+
+
+async def _w6(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
+    """Durable daily logs appended one by one, then the last N by date."""
+    sz = ctx.sizes
+    days = [FIRST_LOG_DAY + timedelta(days=i) for i in range(sz.w6_logs)]
+    payloads = [log_payload(day, i) for i, day in enumerate(days)]
+    result.ops_planned = len(days)
+    latencies: list[float] = []
+    query_times: list[float] = []
+    async with _case_dir(ctx, result) as path:
+        await adapter.open_logs(path)
+        deadline = ctx.deadline()
+        async with StallMonitor() as monitor:
+            last_day: date | None = None
+            for day, payload in zip(days, payloads, strict=True):
+                if deadline is not None and time.perf_counter() > deadline:
+                    break
+                t0 = time.perf_counter()
+                try:
+                    await adapter.append_log(STRATEGY, day, payload)
+                except Exception as exc:  # counted
+                    result.error(exc)
+                else:
+                    latencies.append(time.perf_counter() - t0)
+                    last_day = day
+                await _yield()
+            if last_day is not None:
+                written = days[: days.index(last_day) + 1]
+                expected = written[-sz.w6_last :]
+                for _ in range(sz.w6_queries):
+                    t0 = time.perf_counter()
+                    try:
+                        got = await adapter.last_logs(STRATEGY, sz.w6_last, last_day)
+                    except Exception as exc:  # counted
+                        result.error(exc)
+                    else:
+                        query_times.append(time.perf_counter() - t0)
+                        if got != expected:
+                            result.error(AssertionError(f"last logs: got {got[:3]}..."))
+                    await _yield()
+        await _close(adapter, result)
+    result.ops_done = len(latencies) + result.errors
+    result.metrics.update(_latency_metrics(latencies))
+    # Sequential appends: the rate is 1 / mean latency (the yields between appends excluded).
+    total = sum(latencies)
+    result.metrics["appends_per_s"] = len(latencies) / total if total > 0 else 0.0
+    if query_times:
+        result.metrics["query_ms"] = _ms(statistics.median(query_times))
+    result.metrics["stall_ms"] = _ms(monitor.max_stall_s)
+
+
+async def run_case(workload: str, system: str, param: str, repeat: int, ctx: Context) -> CaseResult:
+    """Run one case; a failure to set up or run is recorded in ``failed``, never raised."""
+    result = CaseResult(workload=workload, system=system, param=param, repeat=repeat)
+    sz = ctx.sizes
+    started = time.perf_counter()
+    try:
+        if system == FLOOR_RENAME:
+            n = {
+                "W1": sz.w1_tasks * sz.w1_updates_per_task,
+                "W2": sz.w2_updates,
+                "W3": sz.w3_updates,
+            }[workload]
+            await _floor_case(result, ctx, n, rename_floor)
+            if workload == "W1":
+                result.metrics["updates_per_s"] = result.metrics.pop("ops_per_s")
+        elif system == FLOOR_APPEND:
+            await _floor_case(result, ctx, sz.w6_logs, append_floor)
+            result.metrics["appends_per_s"] = result.metrics.pop("ops_per_s")
+        else:
+            adapter = make_adapter(system)
+            body: dict[str, Callable[[], Awaitable[None]]] = {
+                "W1": lambda: _w1(adapter, result, ctx),
+                "W2": lambda: _sequential_updates(
+                    adapter, result, ctx, sz.w2_symbols, sz.w2_updates
+                ),
+                "W3": lambda: _sequential_updates(
+                    adapter, result, ctx, int(param.removeprefix("N=")), sz.w3_updates
+                ),
+                "W4": lambda: _w4(adapter, result, ctx),
+                "W5": lambda: _w5(adapter, result, ctx),
+                "W6": lambda: _w6(adapter, result, ctx),
+            }
+            try:
+                await body[workload]()
+            finally:
+                await _close(adapter, result)
+    except Exception as exc:  # recorded in the report; the other cases still run
+        result.failed = f"{type(exc).__name__}: {exc}"
+    result.wall_s = time.perf_counter() - started
+    return result

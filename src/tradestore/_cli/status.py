@@ -1,0 +1,154 @@
+"""The tables of ``tradestore status``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from rich.table import Table
+
+from tradestore import TaskStatus
+from tradestore._cli.common import format_when
+from tradestore.scheduler import Stores
+
+__all__ = ["FRESH_FOR", "status_tables"]
+
+FRESH_FOR = timedelta(days=1)
+"""A fundamentals snapshot fetched longer ago than this is shown as stale."""
+
+_STATUS_STYLE = {
+    TaskStatus.PENDING: "cyan",
+    TaskStatus.RUNNING: "yellow",
+    TaskStatus.SUCCEEDED: "green",
+    TaskStatus.FAILED: "bold red",
+}
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value is not None else "never"
+
+
+def _short(text: str | None, width: int = 60) -> str:
+    if not text:
+        return ""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+async def tasks_table(stores: Stores, now: datetime) -> Table:
+    """Every task: when it runs next, its status, retries and last error."""
+    table = Table(title="Tasks", title_justify="left")
+    for column in ("task", "type", "priority", "status", "next run", "last run", "retries"):
+        table.add_column(column)
+    table.add_column("last error", overflow="fold")
+    tasks = await stores.tasks.list_tasks()
+    tasks.sort(key=lambda t: (t.next_execution or t.execute_at, t.task_id))
+    for task in tasks:
+        status = f"[{_STATUS_STYLE.get(task.status, '')}]{task.status}[/]"
+        if not task.is_active:
+            status += " (inactive)"
+        next_run = (
+            "-"
+            if task.status in (TaskStatus.SUCCEEDED, TaskStatus.FAILED)
+            else (format_when(task.next_execution or task.execute_at, now))
+        )
+        table.add_row(
+            task.task_id,
+            str(task.task_type),
+            str(task.priority),
+            status,
+            next_run,
+            format_when(task.last_executed, now),
+            f"{task.retry_count}/{task.max_retries}",
+            _short(task.last_error),
+        )
+    if not tasks:
+        table.caption = "no tasks yet: 'tradestore run' seeds the default ones"
+    return table
+
+
+async def stocks_table(stores: Stores, now: datetime) -> Table:
+    """Per symbol: when each kind of data was last checked, flags and fetch counts."""
+    table = Table(title="Stocks", title_justify="left")
+    for column in ("symbol", "news", "earnings", "fundamentals", "analysis", "priced", "flags"):
+        table.add_column(column)
+    table.add_column("fetches", justify="right")
+    table.add_column("errors", justify="right")
+    states = await stores.stocks.all_states()
+    for symbol in sorted(states):
+        state = states[symbol]
+        table.add_row(
+            symbol,
+            _day(state.last_news_check),
+            _day(state.last_earnings_check),
+            _day(state.last_fundamentals_check),
+            format_when(state.last_analysis_check, now),
+            format_when(state.last_portfolio_update, now),
+            "[yellow]recheck fundamentals[/]" if state.needs_fundamentals_recheck else "",
+            str(state.fetch_count),
+            f"[red]{state.error_count}[/]" if state.error_count else "0",
+        )
+    if not states:
+        table.caption = "no stock checked yet"
+    return table
+
+
+async def strategies_table(stores: Stores, days: int = 30) -> Table:
+    """Each strategy's performance over the last ``days`` days."""
+    table = Table(title=f"Strategy performance (last {days} days)", title_justify="left")
+    table.add_column("strategy")
+    for column in ("logs", "trades", "wins", "losses", "win rate", "P&L", "P&L / trade"):
+        table.add_column(column, justify="right")
+    strategies = await stores.strategy_logs.strategy_types()
+    for strategy in strategies:
+        perf = await stores.strategy_logs.get_performance_summary(strategy, days=days)
+        pnl_style = "green" if perf.total_pnl >= 0 else "red"
+        table.add_row(
+            strategy,
+            str(perf.total_logs),
+            str(perf.total_trades),
+            str(perf.total_wins),
+            str(perf.total_losses),
+            f"{perf.win_rate:.1f}%",
+            f"[{pnl_style}]{perf.total_pnl:,.2f}[/]",
+            f"{perf.avg_pnl_per_trade:,.2f}",
+        )
+    if not strategies:
+        table.caption = "no strategy log yet"
+    return table
+
+
+async def fundamentals_table(stores: Stores, now: datetime) -> Table:
+    """Per symbol: how fresh the stored fundamentals, earnings, news and analysis are."""
+    store = stores.fundamentals
+    table = Table(title="Fundamentals freshness", title_justify="left")
+    for column in ("symbol", "snapshot", "fetched", "fresh", "earnings", "news", "analysis"):
+        table.add_column(column)
+    symbols = await store.symbols()
+    for symbol in symbols:
+        snapshot = await store.get_latest_fundamentals(symbol)
+        earnings = await store.get_latest_earnings(symbol)
+        analysis = await store.get_latest_analysis(symbol)
+        news = await store.get_news(symbol)
+        stale = await store.is_stale(symbol, FRESH_FOR)
+        table.add_row(
+            symbol,
+            snapshot.as_of.isoformat() if snapshot else "none",
+            format_when(snapshot.fetched_at, now) if snapshot else "-",
+            "[red]stale[/]" if stale else "[green]fresh[/]",
+            f"{earnings.fiscal_period} ({earnings.report_date})" if earnings else "none",
+            f"{len(news)} item(s)"
+            + (f", latest {format_when(news[0].published_at, now)}" if news else ""),
+            f"{analysis.recommendation} {analysis.confidence:.0%}" if analysis else "none",
+        )
+    if not symbols:
+        table.caption = "no fundamentals stored yet"
+    return table
+
+
+async def status_tables(stores: Stores, now: datetime) -> list[Table]:
+    """All the tables of ``tradestore status``, in order."""
+    return [
+        await tasks_table(stores, now),
+        await stocks_table(stores, now),
+        await strategies_table(stores),
+        await fundamentals_table(stores, now),
+    ]

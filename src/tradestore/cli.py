@@ -1,0 +1,189 @@
+"""The ``tradestore`` command line: run the scheduler, inspect, check, repair, move data.
+
+Exit codes: 0 success, 1 the command found a problem (damage, a locked store,
+a failed import), 2 it could not start (a bad folder, bad arguments). User
+errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tradestore._cli.common import (
+    EXIT_FAILURE,
+    check_data_dir,
+    console,
+    fail,
+    run_command,
+    setup_logging,
+)
+from tradestore._cli.integrity import describe_problem, is_damage, repair_folder, verify_folder
+from tradestore._cli.run import run_scheduler
+from tradestore._cli.status import status_tables
+from tradestore._cli.transfer import export_folder, import_folder
+from tradestore.scheduler import open_stores
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="tradestore",
+    help="Run and inspect a tradestore data folder and its background scheduler.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DataDir = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir", "-d", help="The data folder (all four stores).", envvar="TRADESTORE_DATA_DIR"
+    ),
+]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log details to stderr.")]
+
+
+def _symbols(values: list[str] | None) -> list[str]:
+    """``--symbols`` accepts repeats and comma-separated lists."""
+    return [s.strip().upper() for v in values or [] for s in v.split(",") if s.strip()]
+
+
+@app.command()
+def run(
+    data_dir: DataDir,
+    symbols: Annotated[
+        list[str] | None,
+        typer.Option("--symbols", "-s", help="Watchlist, e.g. AAPL,MSFT (default: the known one)."),
+    ] = None,
+    duration: Annotated[
+        float | None,
+        typer.Option(help="Stop after this many seconds (default: until Ctrl-C).", min=0),
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run what is due now to the end, then stop.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated market.")] = 42,
+    concurrency: Annotated[int, typer.Option(help="Tasks run at once.", min=1)] = 4,
+    failure_rate: Annotated[
+        float, typer.Option(help="Share of simulated fetches that fail.", min=0, max=1)
+    ] = 0.0,
+    verbose: Verbose = False,
+) -> None:
+    """Run the scheduler on the simulated market; seeds the default tasks on first use."""
+    setup_logging(verbose)
+    check_data_dir(data_dir, must_exist=False)
+    began = time.monotonic()
+    run_command(
+        run_scheduler(
+            data_dir,
+            symbols=_symbols(symbols),
+            duration=duration,
+            once=once,
+            seed=seed,
+            concurrency=concurrency,
+            failure_rate=failure_rate,
+            began=began,
+        ),
+        data_dir,
+    )
+
+
+@app.command()
+def status(data_dir: DataDir, verbose: Verbose = False) -> None:
+    """Show tasks, stocks, strategy performance and fundamentals freshness."""
+    setup_logging(verbose)
+
+    async def show() -> None:
+        async with open_stores(data_dir, read_only=True) as stores:
+            tables = await status_tables(stores, datetime.now(UTC))
+        for table in tables:
+            console.print(table)
+
+    check_data_dir(data_dir, must_exist=True)
+    run_command(show(), data_dir)
+
+
+@app.command()
+def verify(data_dir: DataDir, verbose: Verbose = False) -> None:
+    """Check every file of every store; name each damaged one (exit 1 if any)."""
+    setup_logging(verbose)
+    check_data_dir(data_dir, must_exist=True)
+    problems = run_command(verify_folder(data_dir), data_dir)
+    damaged = [p for p in problems if is_damage(p)]
+    for problem in problems:
+        label = "[red]damaged:[/]" if is_damage(problem) else "[yellow]note:[/]"
+        console.print(f"{label} {describe_problem(problem)}", soft_wrap=True)
+    if not damaged:
+        console.print(f"[green]ok:[/] every store file in {data_dir} is intact")
+        return
+    fail(
+        f"{len(damaged)} damaged file(s) in {data_dir}; "
+        f"'tradestore repair --data-dir {data_dir}' restores good versions",
+        EXIT_FAILURE,
+    )
+
+
+@app.command()
+def repair(data_dir: DataDir, verbose: Verbose = False) -> None:
+    """Restore damaged files from their good versions and quarantine the rest."""
+    setup_logging(verbose)
+    check_data_dir(data_dir, must_exist=True)
+    report = run_command(repair_folder(data_dir, console), data_dir)
+    console.print(f"checked {report.checked_documents} document(s)")
+    for label, style, paths in (
+        ("recovered from a good version", "green", report.recovered),
+        ("quarantined", "yellow", report.quarantined),
+        ("records lost with", "red", report.lost),
+        ("left untouched (newer format)", "red", report.refused),
+    ):
+        for path in paths:
+            console.print(f"[{style}]{label}:[/] {path}", soft_wrap=True)
+    if report.refused:
+        fail(f"{len(report.refused)} file(s) need a newer tradestore", EXIT_FAILURE)
+    console.print(f"[green]ok:[/] {data_dir} repaired")
+
+
+@app.command("export")
+def export_(
+    data_dir: DataDir,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The JSON file to write.")],
+    verbose: Verbose = False,
+) -> None:
+    """Write the whole data folder to one JSON document."""
+    setup_logging(verbose)
+    check_data_dir(data_dir, must_exist=True)
+    counts = run_command(export_folder(data_dir, out), data_dir)
+    console.print(f"exported {_counts(counts)} to {out}")
+
+
+@app.command("import")
+def import_(
+    data_dir: DataDir,
+    in_file: Annotated[Path, typer.Option("--in", "-i", help="The JSON document to read.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the folder's content if it has any.")
+    ] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Load a JSON document made by 'export' into an empty folder, atomically."""
+    setup_logging(verbose)
+    check_data_dir(data_dir, must_exist=False)
+    counts = run_command(import_folder(in_file, data_dir, force=force), data_dir)
+    console.print(f"imported {_counts(counts)} into {data_dir}")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())
+
+
+def main() -> None:
+    """The console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Open the four stores on one data folder together, and build a handler context from them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from tradestore import FundamentalStore, StockStateStore, StrategyLogStore, TaskStore
+from tradestore.scheduler.context import HandlerContext
+from tradestore.scheduler.market import MarketDataSource
+from tradestore.scheduler.timing import Clock, utc_now
+
+__all__ = ["Stores", "open_stores"]
+
+
+@dataclass(frozen=True, slots=True)
+class Stores:
+    """The four stores of one data folder."""
+
+    tasks: TaskStore
+    stocks: StockStateStore
+    strategy_logs: StrategyLogStore
+    fundamentals: FundamentalStore
+
+    def context(
+        self,
+        *,
+        market: MarketDataSource | None = None,
+        watchlist: Sequence[str] = (),
+        clock: Clock = utc_now,
+    ) -> HandlerContext:
+        """A handler context over these stores."""
+        return HandlerContext(
+            tasks=self.tasks,
+            stocks=self.stocks,
+            strategy_logs=self.strategy_logs,
+            fundamentals=self.fundamentals,
+            market=market,
+            watchlist=tuple(watchlist),
+            clock=clock,
+        )
+
+
+@contextlib.asynccontextmanager
+async def open_stores(
+    data_dir: str | os.PathLike[str],
+    *,
+    read_only: bool = False,
+    durable: bool = True,
+    clock: Clock | None = None,
+) -> AsyncIterator[Stores]:
+    """Initialize the four stores on ``data_dir``; close them all on the way out.
+
+    If one fails to open (``StoreLockedError``, ``StoreCorruptedError``) the ones
+    already open are closed before the error propagates.
+    """
+    async with contextlib.AsyncExitStack() as stack:
+        tasks = await stack.enter_async_context(
+            TaskStore(data_dir, durable=durable, read_only=read_only, clock=clock)
+        )
+        stocks = await stack.enter_async_context(
+            StockStateStore(data_dir, durable=durable, read_only=read_only, clock=clock)
+        )
+        strategy_logs = await stack.enter_async_context(
+            StrategyLogStore(data_dir, durable=durable, read_only=read_only, clock=clock)
+        )
+        fundamentals = await stack.enter_async_context(
+            FundamentalStore(data_dir, durable=durable, read_only=read_only, clock=clock)
+        )
+        yield Stores(tasks, stocks, strategy_logs, fundamentals)

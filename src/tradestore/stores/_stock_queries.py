@@ -1,0 +1,135 @@
+"""The read-side queries of StockStateStore: which symbols are due, which are oldest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import TYPE_CHECKING
+
+from tradestore.errors import ValidationError
+from tradestore.models import StockSchedulerState, ensure_non_negative_int
+from tradestore.persistence import Collection
+from tradestore.stores._stock_rules import SymbolKeys, is_due, oldest_first
+
+__all__ = ["StockQueries"]
+
+
+class StockQueries:
+    """The ``needs_*``, ``get_stocks_needing_*`` and ``get_oldest_*`` methods."""
+
+    _states: Collection[StockSchedulerState]
+    _key: SymbolKeys
+    _intervals: dict[str, int]
+
+    if TYPE_CHECKING:  # provided by BaseStore and StockStateStore
+
+        async def _ready(self) -> None: ...
+
+        def today(self) -> date: ...
+
+    async def needs_news_fetch(self, symbol: str) -> bool:
+        """Whether news was not checked within the last ``news_interval_days``.
+
+        :raises ValidationError: ``symbol`` is malformed.
+        :raises StoreClosedError: the store was closed.
+        """
+        return await self._needs_one("news", symbol)
+
+    async def needs_earnings_fetch(self, symbol: str) -> bool:
+        """Whether earnings were never checked, or ``earnings_interval_days`` ago or more.
+
+        :raises ValidationError: ``symbol`` is malformed.
+        :raises StoreClosedError: the store was closed.
+        """
+        return await self._needs_one("earnings", symbol)
+
+    async def needs_fundamentals_check(self, symbol: str) -> bool:
+        """Whether fundamentals are flagged, never checked, or checked long enough ago.
+
+        :raises ValidationError: ``symbol`` is malformed.
+        :raises StoreClosedError: the store was closed.
+        """
+        return await self._needs_one("fundamentals", symbol)
+
+    async def get_stocks_needing_news(self, symbols: Iterable[str]) -> list[str]:
+        """The symbols that need a news fetch, in input order (first occurrence kept).
+
+        :raises ValidationError: ``symbols`` is not an iterable of valid symbols.
+        :raises StoreClosedError: the store was closed.
+        """
+        return await self._needing("news", symbols)
+
+    async def get_stocks_needing_earnings(self, symbols: Iterable[str]) -> list[str]:
+        """The symbols that need an earnings fetch, in input order (first occurrence kept).
+
+        :raises ValidationError: ``symbols`` is not an iterable of valid symbols.
+        :raises StoreClosedError: the store was closed.
+        """
+        return await self._needing("earnings", symbols)
+
+    async def get_stocks_needing_fundamentals(self, symbols: Iterable[str]) -> list[str]:
+        """The symbols that need a fundamentals check, in input order (first occurrence kept).
+
+        :raises ValidationError: ``symbols`` is not an iterable of valid symbols.
+        :raises StoreClosedError: the store was closed.
+        """
+        return await self._needing("fundamentals", symbols)
+
+    async def get_oldest_news_stocks(
+        self, symbols: Iterable[str], limit: int | None = 5
+    ) -> list[str]:
+        """Up to ``limit`` symbols: never news-checked first, then oldest check; ties by input.
+
+        :raises ValidationError: a symbol is malformed or ``limit`` is negative.
+        :raises StoreClosedError: the store was closed.
+        """
+        return await self._oldest("news", symbols, limit)
+
+    async def get_oldest_earnings_stocks(
+        self, symbols: Iterable[str], limit: int | None = 5
+    ) -> list[str]:
+        """Up to ``limit`` symbols: never earnings-checked first, then oldest; ties by input.
+
+        :raises ValidationError: a symbol is malformed or ``limit`` is negative.
+        :raises StoreClosedError: the store was closed.
+        """
+        return await self._oldest("earnings", symbols, limit)
+
+    async def get_oldest_fundamentals_stocks(
+        self, symbols: Iterable[str], limit: int | None = 5
+    ) -> list[str]:
+        """Up to ``limit`` symbols: never fundamentals-checked first, then oldest; ties by input.
+
+        :raises ValidationError: a symbol is malformed or ``limit`` is negative.
+        :raises StoreClosedError: the store was closed.
+        """
+        return await self._oldest("fundamentals", symbols, limit)
+
+    async def _needs_one(self, kind: str, symbol: object) -> bool:
+        await self._ready()
+        sym, doc = self._key(symbol)
+        state = await self._states.get(doc, sym)
+        return is_due(kind, state, self.today(), self._intervals[kind])
+
+    async def _lookup(
+        self, symbols: Iterable[str]
+    ) -> list[tuple[str, StockSchedulerState | None]]:
+        """(symbol, cached state) for each distinct symbol, first occurrence kept."""
+        await self._ready()
+        if isinstance(symbols, str | bytes) or not isinstance(symbols, Iterable):
+            raise ValidationError("symbols: expected an iterable of symbols (not a str)",
+                                  field="symbols")
+        keys: dict[str, str] = {}
+        for symbol in symbols:
+            sym, doc = self._key(symbol)
+            keys.setdefault(sym, doc)
+        return [(sym, await self._states.get(doc, sym)) for sym, doc in keys.items()]
+
+    async def _needing(self, kind: str, symbols: Iterable[str]) -> list[str]:
+        found = await self._lookup(symbols)
+        today, interval = self.today(), self._intervals[kind]
+        return [sym for sym, state in found if is_due(kind, state, today, interval)]
+
+    async def _oldest(self, kind: str, symbols: Iterable[str], limit: int | None) -> list[str]:
+        cap = None if limit is None else ensure_non_negative_int(limit, "limit")
+        return oldest_first(await self._lookup(symbols), kind, cap)

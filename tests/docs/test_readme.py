@@ -1,0 +1,43 @@
+"""The README's example runs as written."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_readme_example_runs(tmp_path: Path) -> None:
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert blocks, "the README shows a Python example"
+    script = tmp_path / "example.py"
+    script.write_text(blocks[0])
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+        timeout=60, env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "due: news" in result.stdout
+    assert "win_rate=75.0" in result.stdout
+    assert (tmp_path / "bot-data" / "tasks").is_dir()
+
+
+def test_scheduler_embedding_example_runs(tmp_path: Path) -> None:
+    text = (ROOT / "docs" / "scheduler.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    embed = next(b for b in blocks if "Scheduler(" in b and "asyncio.run" in b)
+    script = tmp_path / "embed.py"
+    script.write_text(embed)
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+        timeout=120, env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "rebalance" in result.stdout
+    assert (tmp_path / "bot-data" / "tasks").is_dir()

@@ -1,0 +1,82 @@
+"""Smoke test of the benchmark suite's machinery at tiny sizes (no figure is asserted)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from benchmarks._adapters import PEER_SYSTEMS, TRADESTORE_SYSTEMS, tradestore_missing_reason
+from benchmarks._cli import build_config, run
+from benchmarks._floors import FLOORS
+from benchmarks._workloads import WORKLOADS, Sizes, floors_for
+
+TINY = Sizes(
+    w1_symbols=20,
+    w1_tasks=3,
+    w1_updates_per_task=4,
+    w2_symbols=20,
+    w2_updates=5,
+    w3_symbols=(10, 30),
+    w3_updates=3,
+    w4_symbols=50,
+    w5_symbols=20,
+    w5_reads=50,
+    w6_logs=35,
+    w6_last=30,
+    w6_queries=2,
+)
+
+_MISSING = tradestore_missing_reason()
+
+
+def _run_tiny(tmp_path: Path, systems: tuple[str, ...]) -> tuple[str, dict[str, object]]:
+    out = tmp_path / "docs" / "benchmarks.md"
+    argv = ["--repeats", "1", "--systems", ",".join(systems)]
+    argv += ["--out", str(out), "--work-dir", str(tmp_path / "work")]
+    written = run(build_config(argv, sizes=TINY), verbose=False)
+    assert written == [out, out.with_suffix(".json"), out.with_suffix(".png")]
+    assert all(path.stat().st_size > 0 for path in written)
+    assert not (tmp_path / "work").exists(), "scratch data must be removed"
+    return out.read_text(encoding="utf-8"), json.loads(out.with_suffix(".json").read_text())
+
+
+def _check(markdown: str, raw: dict[str, object], systems: tuple[str, ...]) -> None:
+    summary = raw["summary"]
+    assert isinstance(summary, list)
+    seen = {(row["workload"], row["system"]) for row in summary}
+    for workload in WORKLOADS:
+        for system in (*systems, *floors_for(workload)):
+            assert (workload, system) in seen, (workload, system)
+    cases = raw["cases"]
+    assert isinstance(cases, list)
+    failures = [(c["workload"], c["system"], c["failed"]) for c in cases if c["failed"]]
+    assert not failures
+    # Only the naive peers may fail operations (their fixed temp path races under W1).
+    errors = [(c["workload"], c["system"], c["first_error"]) for c in cases if c["errors"]]
+    assert all(system.startswith("naive") for _, system, _ in errors), errors
+    for system in (*systems, *FLOORS):
+        assert f"| {system}" in markdown or f"| **{system}**" in markdown, system
+    for heading in ("## Targets", "## Method", "## Machine", "python -m benchmarks"):
+        assert heading in markdown
+
+
+def test_peers_and_floors_produce_report_and_json(tmp_path: Path) -> None:
+    markdown, raw = _run_tiny(tmp_path, PEER_SYSTEMS)
+    _check(markdown, raw, PEER_SYSTEMS)
+
+
+@pytest.mark.skipif(_MISSING is not None, reason=f"tradestore systems unavailable: {_MISSING}")
+def test_tradestore_systems_produce_report_json_and_targets(tmp_path: Path) -> None:
+    systems = (*TRADESTORE_SYSTEMS, "sqlite_full", "sqlite_normal")
+    markdown, raw = _run_tiny(tmp_path, systems)
+    _check(markdown, raw, systems)
+    targets = raw["targets"]
+    assert isinstance(targets, list)
+    assert targets
+    assert all(t["passed"] is not None for t in targets), targets
+
+
+def test_unknown_workload_is_refused() -> None:
+    with pytest.raises(SystemExit):
+        build_config(["--only", "W9"])
