@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Self
 
 import msgspec
@@ -21,4 +20,5 @@ class Model(msgspec.Struct):
 
     def clone(self) -> Self:
         """A deep copy sharing no mutable container with this model."""
-        return copy.copy(self)
+        copied: Self = self.__copy__()  # type: ignore[attr-defined]  # msgspec.Struct has it
+        return copied

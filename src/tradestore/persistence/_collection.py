@@ -29,7 +29,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
@@ -276,6 +276,16 @@ class Collection(Generic[R]):
     def _absent(self, doc: str) -> bool:
         """Whether ``doc`` exists nowhere: not cached, no file, no journal entry."""
         return doc not in self._docs and doc not in self._files and doc not in self._overlay
+
+    def peek(self, doc: str, key: str) -> R | Literal[False] | None:
+        """The cached record without awaiting, or False when ``doc`` is not loaded yet.
+
+        For hot read paths: a loaded document is read with no coroutine at all.
+        """
+        recs = self._docs.get(doc)
+        if recs is None:
+            return None if self._absent(doc) else False
+        return recs.get(key)
 
     async def get(self, doc: str, key: str) -> R | None:
         """One record (the cache's own object: callers must copy before handing it out)."""

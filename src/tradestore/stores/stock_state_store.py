@@ -86,7 +86,9 @@ class StockStateStore(StockQueries, BaseStore):
         if self._state != "open":  # checked inline: this is the scheduler's hottest call
             await self._ready()
         sym, doc = self._key(symbol)
-        state = await self._states.get(doc, sym)
+        state = self._states.peek(doc, sym)
+        if state is False:
+            state = await self._states.get(doc, sym)
         if state is None:
             return StockSchedulerState(symbol=sym, updated_at=self.now())
         return state.clone()
