@@ -442,13 +442,23 @@ class Collection(Generic[R]):
             covered = [s for s in self._journals if s <= seq]
             if not self._dirty and not covered:
                 return
+            # Only the journals up to ``seq`` touch nothing but these documents, so
+            # only they are removed. Each document is copied at its own moment (the
+            # loop is yielded to between them so a big checkpoint never stalls it)
+            # and records the sequence number it then includes (>= seq); commits
+            # landing meanwhile keep their journals and mark their documents dirty.
             dirty, self._dirty = self._dirty, set()
-            snaps = {doc: self._committed_view(doc) for doc in dirty}
-            for doc in dirty:
+            snaps: dict[str, dict[str, R]] = {}
+            seqs: dict[str, int] = {}
+            for i, doc in enumerate(dirty):
+                if i and not i % 32:
+                    await asyncio.sleep(0)
+                snaps[doc] = self._committed_view(doc)
+                seqs[doc] = self._committed_seq
                 self._files.setdefault(doc, doc_file_name(doc))
             names = {doc: self._files[doc] for doc in dirty}
         try:
-            await run_io(self._checkpoint_sync, snaps, names, seq, covered)
+            await run_io(self._checkpoint_sync, snaps, names, seqs, covered)
         except Exception:
             self._dirty |= dirty
             _log.warning("checkpoint of %s failed; its journals are kept", self.folder,
@@ -467,7 +477,8 @@ class Collection(Generic[R]):
         self._journal_bytes = 0 if not self._journals else self._journal_bytes // 2
 
     def _checkpoint_sync(
-        self, snaps: dict[str, dict[str, R]], names: dict[str, str], seq: int, covered: list[int]
+        self, snaps: dict[str, dict[str, R]], names: dict[str, str], seqs: dict[str, int],
+        covered: list[int],
     ) -> None:
         fs, folder, durable = self._fs, self.folder, self._durable
         for doc, records in snaps.items():
@@ -480,12 +491,14 @@ class Collection(Generic[R]):
                     with contextlib.suppress(FileNotFoundError):
                         fs.unlink(folder / gone)
                 continue
-            data = encode_file("doc", self.name, doc, seq, records, lines=True)
+            data = encode_file("doc", self.name, doc, seqs[doc], records, lines=True)
             durable_replace(fs, folder, name, data, durable=durable,
                             backup=name + BACKUP_SUFFIX, sync_dir=False)
         if durable:
             fs.fsync_dir(folder)
-        marker = encode_file("checkpoint", self.name, "", seq, {}, lines=False)
+        # The marker is the high-water mark the next open numbers new journals above.
+        top = max([*seqs.values(), *covered, 0])
+        marker = encode_file("checkpoint", self.name, "", top, {}, lines=False)
         durable_replace(fs, folder, CHECKPOINT_NAME, marker, durable=durable,
                         backup=CHECKPOINT_NAME + BACKUP_SUFFIX)
         for jseq in covered:
