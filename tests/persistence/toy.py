@@ -33,22 +33,24 @@ class ToyStore(BaseStore):
 
     def __init__(self, data_dir: str | os.PathLike[str], *, lazy: bool = True,
                  fs: FileSystem | None = None, checkpoint_every: int = 1000,
-                 **kwargs: Any) -> None:
+                 parts: int = 8, idle_checkpoint: float = 1.0, **kwargs: Any) -> None:
         super().__init__(data_dir, fs=fs, **kwargs)
+        self.parts = parts
         self.coll = self._collection(None, "counters", Counter, lazy=lazy,
-                                     checkpoint_every=checkpoint_every)
+                                     checkpoint_every=checkpoint_every,
+                                     idle_checkpoint=idle_checkpoint)
 
     @staticmethod
-    def doc_of(name: str) -> str:
+    def doc_of(name: str, parts: int = 8) -> str:
         """The partition of a counter."""
-        return f"p{zlib.crc32(name.encode()) % 8}"
+        return f"p{zlib.crc32(name.encode()) % parts}"
 
     async def add(self, name: str, amount: int = 1, note: str = "") -> int:
         """Add to a counter, creating it; returns the new value."""
         await self._ready()
         if amount < 0:
             raise ValidationError("amount must be >= 0", field="amount")
-        doc = self.doc_of(name)
+        doc = self.doc_of(name, self.parts)
 
         def change(txn: Any) -> int:
             old = txn.get(doc, name)
@@ -62,18 +64,18 @@ class ToyStore(BaseStore):
     async def set_many(self, values: dict[str, int]) -> None:
         """Set several counters in one atomic change."""
         await self._ready()
-        docs = {self.doc_of(n) for n in values}
+        docs = {self.doc_of(n, self.parts) for n in values}
 
         def change(txn: Any) -> None:
             for name, value in values.items():
-                txn.put(self.doc_of(name), name, Counter(name, value))
+                txn.put(self.doc_of(name, self.parts), name, Counter(name, value))
 
         await self.coll.mutate(docs, change)
 
     async def remove(self, name: str) -> None:
         """Remove a counter; NotFoundError if missing."""
         await self._ready()
-        doc = self.doc_of(name)
+        doc = self.doc_of(name, self.parts)
 
         def change(txn: Any) -> None:
             if txn.get(doc, name) is None:
@@ -85,7 +87,7 @@ class ToyStore(BaseStore):
     async def get(self, name: str) -> int | None:
         """A counter's value."""
         await self._ready()
-        rec = await self.coll.get(self.doc_of(name), name)
+        rec = await self.coll.get(self.doc_of(name, self.parts), name)
         return None if rec is None else rec.value
 
     async def all(self) -> dict[str, int]:
