@@ -456,3 +456,26 @@ async def test_commits_during_a_large_checkpoint_survive_a_crash(tmp_path: Path)
     (crash / "toy" / ".lock").unlink()
     async with ToyStore(crash, parts=2000, read_only=True) as reopened:
         assert await reopened.all() == acknowledged
+
+
+async def test_close_with_an_unrecoverable_document_keeps_journals_and_releases(
+    tmp_path: Path,
+) -> None:
+    async with ToyStore(tmp_path) as store:
+        await store.add("a", 1)
+    store = ToyStore(tmp_path)
+    await store.add("a", 1)  # a journal for a's document, as a crash would leave it
+    crash = tmp_path.parent / "crash-close"
+    shutil.copytree(tmp_path, crash)
+    await store.close()
+    (crash / "toy" / ".lock").unlink()
+    _doc_path(crash, "a").write_bytes(b"rot")
+    journals = sorted((crash / "toy").glob("journal-*.json"))
+    assert journals
+    damaged = ToyStore(crash)
+    await damaged.initialize()
+    await damaged.close()  # its checkpoint cannot read a's document: skipped, not fatal
+    assert sorted((crash / "toy").glob("journal-*.json")) == journals
+    async with ToyStore(crash) as again:  # the lock was released
+        with pytest.raises(StoreCorruptedError):
+            await again.get("a")

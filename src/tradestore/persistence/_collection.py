@@ -449,9 +449,16 @@ class Collection(Generic[R]):
         if self._read_only:
             return
         async with self._lock:
-            for doc in list(self._dirty):
-                if doc not in self._docs:
-                    await self._load(doc)
+            try:
+                for doc in list(self._dirty):
+                    if doc not in self._docs:
+                        await self._load(doc)
+            except StoreError:
+                # A document beyond recovery (or unreadable now): fold nothing, keep
+                # every journal; its next read raises for the caller to see.
+                _log.error("checkpoint of %s skipped: a changed document cannot be read",
+                           self.folder, exc_info=True)
+                return
             seq = self._committed_seq
             covered = [s for s in self._journals if s <= seq]
             if not self._dirty and not covered:

@@ -21,7 +21,7 @@ from tradestore.persistence._format import (
     NewerFormatError,
     decode_file,
 )
-from tradestore.persistence._fs import TEMP_SUFFIX, FileSystem
+from tradestore.persistence._fs import TEMP_SUFFIX, FileSystem, make_folder
 from tradestore.persistence._naming import (
     BACKUP_SUFFIX,
     CHECKPOINT_NAME,
@@ -51,13 +51,14 @@ class FolderScan(msgspec.Struct):
 def quarantine(fs: FileSystem, folder: Path, name: str, reason: str) -> str:
     """Move a damaged file aside (never delete it); returns where it went."""
     qdir = folder / QUARANTINE
-    fs.mkdir(qdir)
+    make_folder(fs, qdir, durable=True)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     for n in range(1000):
         dest = qdir / f"{name}.{stamp}.{n}"
         if not fs.exists(dest):
             break
     fs.replace(folder / name, dest)
+    fs.fsync_dir(qdir)  # the moved bytes' new entry, then their old one's removal
     fs.fsync_dir(folder)
     _log.error("damaged file %s moved to %s: %s", folder / name, dest, reason)
     return str(dest)

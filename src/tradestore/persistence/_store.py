@@ -180,11 +180,17 @@ class BaseStore:
                 self._state = "closed"
                 return
         self._state = "closed"
+        first: BaseException | None = None
         try:
-            for coll in self._collections:
-                await coll.close()
+            for coll in self._collections:  # every collection, even after one fails
+                try:
+                    await coll.close()
+                except Exception as exc:
+                    first = first or exc
         finally:
             await self._lock.release()
+        if first is not None:
+            raise first
 
     async def __aenter__(self) -> Self:
         await self.initialize()
