@@ -412,8 +412,16 @@ def copy_container(value: Any) -> Any:
     return copy_json(value)
 
 
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def copy_json(value: Any) -> Any:
     """A deep copy of JSON-like data: every dict and list is new, scalars are shared."""
+    kind = type(value)
+    if kind is dict:  # the common cases first, without a call per scalar
+        return {k: v if type(v) in _SCALAR_TYPES else copy_json(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _SCALAR_TYPES else copy_json(v) for v in value]
     if isinstance(value, dict):
         return {key: copy_json(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -64,13 +64,20 @@ class StrategyLog(Model):
 
     def clone(self) -> Self:
         """A deep copy sharing no list or dict with this log."""
+        # Inlined: period queries clone every log they return (a hot path).
         copied = super().clone()
-        copied.what_worked = copy_container(self.what_worked)
-        copied.what_didnt_work = copy_container(self.what_didnt_work)
-        copied.tomorrows_focus = copy_container(self.tomorrows_focus)
-        copied.market_observations = copy_container(self.market_observations)
-        copied.token_usage = copy_container(self.token_usage)
-        copied.metadata = copy_json(self.metadata)
+        v: Any = self.what_worked
+        copied.what_worked = v.copy() if type(v) is list else copy_container(v)
+        v = self.what_didnt_work
+        copied.what_didnt_work = v.copy() if type(v) is list else copy_container(v)
+        v = self.tomorrows_focus
+        copied.tomorrows_focus = v.copy() if type(v) is list else copy_container(v)
+        v = self.market_observations
+        copied.market_observations = v.copy() if type(v) is list else copy_container(v)
+        v = self.token_usage
+        copied.token_usage = v.copy() if type(v) is dict else copy_container(v)
+        v = self.metadata
+        copied.metadata = copy_json(v) if v or type(v) is not dict else {}
         return copied
 
 
