@@ -479,3 +479,22 @@ async def test_close_with_an_unrecoverable_document_keeps_journals_and_releases(
     async with ToyStore(crash) as again:  # the lock was released
         with pytest.raises(StoreCorruptedError):
             await again.get("a")
+
+
+@pytest.mark.parametrize("kind", ["damaged", "newer"])
+async def test_checkpoint_never_overwrites_a_bad_backup(tmp_path: Path, kind: str) -> None:
+    async with ToyStore(tmp_path) as store:
+        await store.add("a", 1)
+    async with ToyStore(tmp_path) as store:
+        await store.add("a", 1)  # now doc + .bak
+    backup = _backup_of(_doc_path(tmp_path, "a"))
+    good = backup.read_bytes()
+    bad = good[:-7] if kind == "damaged" else good.replace(b'"version":1', b'"version":9', 1)
+    backup.write_bytes(bad)
+    async with ToyStore(tmp_path) as store:
+        assert await store.add("a", 1) == 3  # the checkpoint at close rotates the backup
+    kept = [q.read_bytes() for q in (tmp_path / "toy" / "quarantine").iterdir()]
+    assert kept == [bad]
+    assert backup.read_bytes() != bad
+    async with ToyStore(tmp_path, read_only=True) as reader:
+        assert await reader.get("a") == 3

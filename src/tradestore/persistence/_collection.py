@@ -42,7 +42,12 @@ from tradestore.persistence._naming import (
     doc_file_name,
     journal_file_name,
 )
-from tradestore.persistence._recovery import FolderScan, read_doc, scan_folder
+from tradestore.persistence._recovery import (
+    FolderScan,
+    read_doc,
+    scan_folder,
+    set_aside_bad_backup,
+)
 
 __all__ = ["Collection", "Txn"]
 
@@ -513,6 +518,7 @@ class Collection(Generic[R]):
                         fs.unlink(folder / gone)
                 continue
             data = encode_file("doc", self.name, doc, seqs[doc], records, lines=True)
+            set_aside_bad_backup(fs, folder, name + BACKUP_SUFFIX, self.name, doc)
             durable_replace(fs, folder, name, data, durable=durable,
                             backup=name + BACKUP_SUFFIX, sync_dir=False)
         if durable:

@@ -30,7 +30,14 @@ from tradestore.persistence._naming import (
     parse_journal_name,
 )
 
-__all__ = ["QUARANTINE", "FolderScan", "quarantine", "read_doc", "scan_folder"]
+__all__ = [
+    "QUARANTINE",
+    "FolderScan",
+    "quarantine",
+    "read_doc",
+    "scan_folder",
+    "set_aside_bad_backup",
+]
 
 _log = logging.getLogger(__name__)
 QUARANTINE = "quarantine"
@@ -211,3 +218,27 @@ def read_doc(
     if found is None:
         return {}, 0, bool(damaged)
     return found.payload, found.seq, used_backup or bool(damaged)
+
+
+_raw_decoder: msgspec.json.Decoder[Decoded[msgspec.Raw]] = msgspec.json.Decoder(
+    Decoded[msgspec.Raw]
+)
+
+
+def set_aside_bad_backup(fs: FileSystem, folder: Path, name: str, collection: str,
+                         doc: str) -> None:
+    """Quarantine ``name`` (a backup about to be replaced) if it is damaged or foreign.
+
+    A rotation would otherwise overwrite it: damaged bytes are never deleted, and a
+    file of a newer format version is moved aside whole rather than destroyed.
+    Only the header and checksum are checked; the records are not decoded.
+    """
+    try:
+        decode_file(_read(fs, folder / name), _raw_decoder, kind="doc", collection=collection,
+                    doc=doc)
+    except FileNotFoundError:
+        return
+    except NewerFormatError as exc:
+        quarantine(fs, folder, name, str(exc))
+    except DamagedFileError as exc:
+        quarantine(fs, folder, name, str(exc))
