@@ -15,7 +15,7 @@ from pathlib import Path
 
 from benchmarks._adapters import PEER_SYSTEMS, TRADESTORE_SYSTEMS, tradestore_missing_reason
 from benchmarks._machine import machine_info
-from benchmarks._report import write_outputs
+from benchmarks._report import rerender, write_outputs
 from benchmarks._runner import RunConfig, run_all, summarise
 from benchmarks._workloads import FULL, QUICK, WORKLOADS, CaseResult, Sizes
 
@@ -166,6 +166,15 @@ def run(config: RunConfig, *, verbose: bool = True) -> list[Path]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m benchmarks``."""
-    config = build_config(sys.argv[1:] if argv is None else argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--render"]:
+        # Re-render an earlier run's report from its JSON, measuring nothing.
+        if len(args) != 2:
+            print("usage: python -m benchmarks --render docs/benchmarks.json", file=sys.stderr)
+            return 2
+        for path in rerender(Path(args[1])):
+            print(f"wrote {path}", file=sys.stderr)
+        return 0
+    config = build_config(args)
     run(config)
     return 0

@@ -80,3 +80,18 @@ def test_tradestore_systems_produce_report_json_and_targets(tmp_path: Path) -> N
 def test_unknown_workload_is_refused() -> None:
     with pytest.raises(SystemExit):
         build_config(["--only", "W9"])
+
+
+def test_render_rebuilds_the_report_from_its_json(tmp_path: Path) -> None:
+    from benchmarks._cli import main
+
+    out = tmp_path / "bench" / "benchmarks.md"
+    assert main(["--quick", "--only", "W2", "--systems", "sqlite_full", "--repeats", "1",
+                 "--budget", "1", "--out", str(out), "--work-dir", str(tmp_path / "w")]) == 0
+    out.unlink()
+    (tmp_path / "bench" / "benchmarks.png").unlink()
+    assert main(["--render", str(out.with_suffix(".json"))]) == 0
+    text = out.read_text()
+    assert "## W2 sequential writer" in text
+    assert "| sqlite_full |" in text
+    assert (tmp_path / "bench" / "benchmarks.png").stat().st_size > 0
