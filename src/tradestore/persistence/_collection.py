@@ -526,6 +526,8 @@ class Collection(Generic[R]):
         # The marker is the high-water mark the next open numbers new journals above.
         top = max([*seqs.values(), *covered, 0])
         marker = encode_file("checkpoint", self.name, "", top, {}, lines=False)
+        set_aside_bad_backup(fs, folder, CHECKPOINT_NAME + BACKUP_SUFFIX, self.name, "",
+                             kind="checkpoint")
         durable_replace(fs, folder, CHECKPOINT_NAME, marker, durable=durable,
                         backup=CHECKPOINT_NAME + BACKUP_SUFFIX)
         for jseq in covered:

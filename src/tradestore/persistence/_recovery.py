@@ -226,7 +226,7 @@ _raw_decoder: msgspec.json.Decoder[Decoded[msgspec.Raw]] = msgspec.json.Decoder(
 
 
 def set_aside_bad_backup(fs: FileSystem, folder: Path, name: str, collection: str,
-                         doc: str) -> None:
+                         doc: str, kind: str = "doc") -> None:
     """Quarantine ``name`` (a backup about to be replaced) if it is damaged or foreign.
 
     A rotation would otherwise overwrite it: damaged bytes are never deleted, and a
@@ -234,7 +234,7 @@ def set_aside_bad_backup(fs: FileSystem, folder: Path, name: str, collection: st
     Only the header and checksum are checked; the records are not decoded.
     """
     try:
-        decode_file(_read(fs, folder / name), _raw_decoder, kind="doc", collection=collection,
+        decode_file(_read(fs, folder / name), _raw_decoder, kind=kind, collection=collection,
                     doc=doc)
     except FileNotFoundError:
         return
