@@ -20,7 +20,8 @@ from tradestore import StoreError, TaskStatus
 from tradestore.scheduler.context import Handler, HandlerContext
 from tradestore.scheduler.events import EventKind, RunStats, TaskEvent, UnknownTaskTypeError
 from tradestore.scheduler.shutdown import relay_event, stop_signals
-from tradestore.scheduler.timing import Clock, next_recurring_run, retry_delay, utc_now
+from tradestore.scheduler.timing import Clock, utc_now
+from tradestore.scheduler.transitions import after_crash, after_failure, after_success
 
 if TYPE_CHECKING:
     from tradestore import BackgroundTask, TaskStore
@@ -146,11 +147,9 @@ class Scheduler:
         for task in await self.task_store.list_tasks():
             if task.status != TaskStatus.RUNNING:
                 continue
-            retries = task.retry_count + 1
-            status = TaskStatus.PENDING if retries <= task.max_retries else TaskStatus.FAILED
-            await self.task_store.update(
-                task.task_id, status=status, retry_count=retries, last_error=_INTERRUPTED
-            )
+            changes = after_crash(task, _INTERRUPTED)
+            status, retries = changes["status"], changes["retry_count"]
+            await self.task_store.update(task.task_id, **changes)
             count += 1
             self.stats.recovered += 1
             logger.warning(
@@ -271,21 +270,7 @@ class Scheduler:
     async def _succeed(
         self, task: BackgroundTask, result: dict[str, Any] | None, began: float
     ) -> None:
-        now = self.clock()
-        changes: dict[str, Any] = {"retry_count": 0, "last_error": None}
-        if result is not None:
-            changes["metadata"] = {**task.metadata, "last_result": result}
-        if task.interval_seconds is not None:
-            # After a retry, next_execution holds a backoff time, not a slot of the
-            # schedule: go back to the grid of execute_at so failures cause no drift.
-            planned = (
-                task.execute_at if task.retry_count else task.next_execution or task.execute_at
-            )
-            next_run = next_recurring_run(planned, float(task.interval_seconds), now)
-            changes.update(status=TaskStatus.PENDING, next_execution=next_run)
-        else:
-            next_run = None
-            changes.update(status=TaskStatus.SUCCEEDED)
+        changes, next_run = after_success(task, result, self.clock())
         await self._persist(task, changes)
         self.stats.succeeded += 1
         logger.info("task %s (%s) succeeded", task.task_id, task.task_type)
@@ -300,20 +285,16 @@ class Scheduler:
     async def _fail(
         self, task: BackgroundTask, exc: BaseException, began: float, *, final: bool
     ) -> None:
-        now = self.clock()
         message = f"{type(exc).__name__}: {exc}"
-        retries = task.retry_count + 1
-        changes: dict[str, Any] = {"retry_count": retries, "last_error": message}
-        if final or retries > task.max_retries:
-            changes["status"] = TaskStatus.FAILED
-            kind: EventKind = "failed"
-            next_run = None
+        changes, next_run, kind = after_failure(
+            task, message, self.clock(), final=final, backoff_base=self.backoff_base,
+            backoff_max=self.backoff_max,
+        )
+        retries = changes["retry_count"]
+        if next_run is None:
             self.stats.failed += 1
             logger.error("task %s (%s) failed: %s", task.task_id, task.task_type, message)
         else:
-            next_run = now + retry_delay(retries, base=self.backoff_base, maximum=self.backoff_max)
-            changes.update(status=TaskStatus.PENDING, next_execution=next_run)
-            kind = "retry"
             self.stats.retried += 1
             logger.warning(
                 "task %s (%s) failed (retry %d of %d at %s): %s",
