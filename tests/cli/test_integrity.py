@@ -108,3 +108,17 @@ def test_a_locked_store_is_a_one_line_error(demo_dir: Path) -> None:
     finally:
         holder.kill()
         holder.communicate(timeout=10)
+
+
+def test_repair_salvages_a_task_document_with_no_good_version(demo_dir: Path) -> None:
+    doc = sorted((demo_dir / "tasks").glob("doc-*.json"))[0]
+    damage(doc)
+    backup = doc.with_name(doc.name + ".bak")
+    if backup.exists():
+        damage(backup)
+    assert run_cli("status", "--data-dir", demo_dir).returncode == 1  # refused, not hidden
+    repaired = invoke("repair", "--data-dir", demo_dir)
+    assert repaired.exit_code == 0, repaired.output
+    assert "records lost with" in repaired.output
+    assert invoke("verify", "--data-dir", demo_dir).exit_code == 0
+    assert invoke("status", "--data-dir", demo_dir).exit_code == 0

@@ -71,3 +71,21 @@ async def test_repair_recovers_quarantines_and_reports_losses(tmp_path: Path) ->
     assert not any(ToyStore.doc_of(k) == lost_doc for k in values)
     quarantined = {q.read_bytes() for q in (folder / "quarantine").iterdir()}
     assert {b"\0" * 100, b"", b"junk"} <= quarantined
+
+
+async def test_repair_salvages_an_eagerly_loaded_collection(tmp_path: Path) -> None:
+    async with ToyStore(tmp_path, lazy=False) as store:
+        await store.set_many({f"k{i}": 1 for i in range(40)})
+    doc = sorted((tmp_path / "toy").glob("doc-*.json"))[0]
+    doc.write_bytes(b"rot")  # no .bak yet: nothing good is left for this document
+    with pytest.raises(StoreCorruptedError):
+        await ToyStore(tmp_path, lazy=False).initialize()
+    store = ToyStore(tmp_path, lazy=False)
+    report = await store.repair()
+    await store.close()
+    assert report.lost == [str(doc)]
+    async with ToyStore(tmp_path, lazy=False) as reopened:
+        values = await reopened.all()
+    lost = doc.name[4:-5]
+    assert values == {f"k{i}": 1 for i in range(40) if ToyStore.doc_of(f"k{i}") != lost}
+    assert b"rot" in [q.read_bytes() for q in (tmp_path / "toy" / "quarantine").iterdir()]

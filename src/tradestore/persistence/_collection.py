@@ -174,7 +174,7 @@ class Collection(Generic[R]):
 
     # -- opening -------------------------------------------------------------------------
 
-    async def open(self) -> None:
+    async def open(self, *, salvage: list[str] | None = None) -> None:
         """Scan the folder, recover, and load the documents (all of them unless lazy).
 
         A read-only open races with the writer's checkpoints (a journal removed,
@@ -182,14 +182,14 @@ class Collection(Generic[R]):
         """
         for attempt in range(20):
             try:
-                await self._open_once()
+                await self._open_once(salvage)
                 return
             except _Unsettled:
                 await asyncio.sleep(0.005 * (attempt + 1))
         self._settle_anyway = True
-        await self._open_once()
+        await self._open_once(salvage)
 
-    async def _open_once(self) -> None:
+    async def _open_once(self, salvage: list[str] | None = None) -> None:
         self._reset()
         try:
             if not self._read_only:
@@ -216,7 +216,7 @@ class Collection(Generic[R]):
         self._next_seq = top + 1
         if not self._lazy or (scan.checkpoint_seq is None and scan.doc_files):
             # Without a checkpoint record the documents' own numbers must be read.
-            await self.load_all()
+            await self.load_all(salvage=salvage)
 
     async def load_all(self, *, salvage: list[str] | None = None) -> None:
         """Load every document into the cache.

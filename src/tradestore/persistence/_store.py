@@ -74,6 +74,7 @@ class BaseStore:
         self._lock = WriterLock(self.folder)
         self._state = "new"
         self._opening: asyncio.Future[None] | None = None
+        self._salvage: list[str] | None = None
 
     def _collection(
         self, sub: str | None, name: str, record_type: type[R], *, lazy: bool = False,
@@ -132,7 +133,7 @@ class BaseStore:
             await self._lock.acquire()
         try:
             for coll in self._collections:
-                await coll.open()
+                await coll.open(salvage=self._salvage)
         except BaseException:
             await self._lock.release()
             raise
@@ -226,7 +227,11 @@ class BaseStore:
         """
         report = RepairReport()
         before = {p.path: p for p in await self.verify()}
-        await self._ready()
+        self._salvage = report.lost  # an open in repair mode salvages instead of raising
+        try:
+            await self._ready()
+        finally:
+            self._salvage = None
         for coll in self._collections:
             if progress is not None:
                 progress(str(coll.folder))
