@@ -10,6 +10,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _run_block(block: str, tmp_path: Path, name: str) -> subprocess.CompletedProcess[str]:
+    script = tmp_path / name
+    script.write_text(block)
+    return subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+        timeout=120, env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+
+
+def test_readme_scheduler_example_runs(tmp_path: Path) -> None:
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert len(blocks) >= 2, "the README shows how to embed the scheduler"
+    result = _run_block(blocks[1], tmp_path, "scheduler.py")
+    assert result.returncode == 0, result.stderr
+    assert "{'symbols': ['AAPL', 'MSFT']}" in result.stdout
+
+
 def test_readme_example_runs(tmp_path: Path) -> None:
     text = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
