@@ -6,6 +6,8 @@ from typing import Self
 
 import msgspec
 
+from tradestore.errors import ValidationError
+
 __all__ = ["Model"]
 
 
@@ -22,3 +24,19 @@ class Model(msgspec.Struct):
         """A deep copy sharing no mutable container with this model."""
         copied: Self = self.__copy__()  # type: ignore[attr-defined]  # msgspec.Struct has it
         return copied
+
+    @classmethod
+    def checked(cls, value: object, field: str) -> Self:
+        """A validated private copy of ``value`` for a store to keep.
+
+        The copy is validated, not ``value``: the caller's object is never changed
+        and cannot change the store later.
+
+        :raises ValidationError: ``value`` is not a ``cls`` or is not valid.
+        """
+        if not isinstance(value, cls):
+            raise ValidationError(f"{field}: expected a {cls.__name__}, got "
+                                  f"{type(value).__name__}", field=field)
+        copy = value.clone()
+        copy.validate()
+        return copy

@@ -14,7 +14,6 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Iterable
-from typing import TypeVar
 
 from tradestore.errors import ValidationError
 from tradestore.models import (
@@ -34,21 +33,10 @@ from tradestore.stores._news import NewsArchive
 __all__ = ["FundamentalStore"]
 
 _log = logging.getLogger(__name__)
-M = TypeVar("M", FundamentalSnapshot, EarningsReport, FundamentalAnalysis, NewsItem)
 
 
 def _utc_key(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).isoformat(timespec="microseconds")
-
-
-def _checked(value: object, model: type[M], field: str) -> M:
-    """A validated copy of ``value`` (never the caller's object, which may change later)."""
-    if not isinstance(value, model):
-        raise ValidationError(f"{field}: expected a {model.__name__}, got "
-                              f"{type(value).__name__}", field=field)
-    copy = value.clone()
-    copy.validate()
-    return copy
 
 
 def _check_range(start: dt.date | None, end: dt.date | None) -> None:
@@ -120,7 +108,7 @@ class FundamentalStore(BaseStore):
         """
         await self._ready()
         self._check_writable()
-        snap = _checked(snapshot, FundamentalSnapshot, "snapshot")
+        snap = FundamentalSnapshot.checked(snapshot, "snapshot")
         doc = f"{snap.symbol}/{snap.as_of.year:04d}"
 
         def put(txn: Txn[FundamentalSnapshot]) -> None:
@@ -184,7 +172,7 @@ class FundamentalStore(BaseStore):
         """
         await self._ready()
         self._check_writable()
-        rep = _checked(report, EarningsReport, "report")
+        rep = EarningsReport.checked(report, "report")
 
         def put(txn: Txn[EarningsReport]) -> None:
             txn.put(rep.symbol, rep.fiscal_period, rep)
@@ -220,7 +208,7 @@ class FundamentalStore(BaseStore):
         """
         await self._ready()
         self._check_writable()
-        ana = _checked(analysis, FundamentalAnalysis, "analysis")
+        ana = FundamentalAnalysis.checked(analysis, "analysis")
 
         def put(txn: Txn[FundamentalAnalysis]) -> None:
             txn.put(ana.symbol, _utc_key(ana.analyzed_at), ana)
@@ -261,7 +249,7 @@ class FundamentalStore(BaseStore):
         self._check_writable()
         if isinstance(items, NewsItem | str | bytes) or not isinstance(items, Iterable):
             raise ValidationError("items: expected an iterable of NewsItem", field="items")
-        batch = [_checked(item, NewsItem, "items") for item in items]
+        batch = [NewsItem.checked(item, "items") for item in items]
         return await self._news.save(batch)
 
     async def get_news(

@@ -198,11 +198,7 @@ class StockStateStore(StockQueries, BaseStore):
                                   field="states")
         staged: dict[str, tuple[str, StockSchedulerState]] = {}
         for state in states:
-            if not isinstance(state, StockSchedulerState):
-                raise ValidationError("states: every item must be a StockSchedulerState",
-                                      field="states")
-            copy = state.clone()
-            copy.validate()
+            copy = StockSchedulerState.checked(state, "states")
             sym, doc = self._key(copy.symbol)
             copy.symbol = sym
             staged[sym] = (doc, copy)

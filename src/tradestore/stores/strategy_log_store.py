@@ -146,11 +146,7 @@ class StrategyLogStore(BaseStore):
         await self._ready()
         self._check_writable()
         strategy = validate_strategy_name(strategy_type)
-        if not isinstance(log, StrategyLog):
-            raise ValidationError(f"log: expected a StrategyLog, got {type(log).__name__}",
-                                  field="log")
-        incoming = log.clone()
-        incoming.validate()
+        incoming = StrategyLog.checked(log, "log")
         if incoming.strategy_type not in ("", strategy):
             raise ValidationError(
                 f"log.strategy_type {incoming.strategy_type!r} differs from {strategy!r}",

@@ -40,16 +40,6 @@ def _partition(task_id: str) -> str:
     return f"{zlib.crc32(task_id.encode()) % _PARTITIONS:x}"
 
 
-def _checked(task: object, field: str = "task") -> BackgroundTask:
-    """A validated private copy of ``task`` (the caller's object is left alone)."""
-    if not isinstance(task, BackgroundTask):
-        raise ValidationError(f"{field}: expected a BackgroundTask, got {type(task).__name__}",
-                              field=field)
-    copy = task.clone()
-    copy.validate()
-    return copy
-
-
 class TaskStore(BaseStore):
     """Background tasks keyed by ``task_id``; reads return copies."""
 
@@ -75,7 +65,7 @@ class TaskStore(BaseStore):
         """
         await self._ready()
         self._check_writable()
-        stored = _checked(task)
+        stored = BackgroundTask.checked(task, "task")
         key = stored.task_id
         doc = _partition(key)
 
@@ -94,7 +84,7 @@ class TaskStore(BaseStore):
         self._check_writable()
         if isinstance(tasks, str | bytes | BackgroundTask) or not isinstance(tasks, Iterable):
             raise ValidationError("tasks: expected an iterable of BackgroundTask", field="tasks")
-        stored = {t.task_id: t for t in (_checked(t, "tasks") for t in tasks)}
+        stored = {t.task_id: t for t in (BackgroundTask.checked(t, "tasks") for t in tasks)}
         if not stored:
             return
         placed = [(_partition(key), key, task) for key, task in stored.items()]
