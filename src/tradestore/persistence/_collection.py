@@ -48,6 +48,7 @@ from tradestore.persistence._recovery import (
     scan_folder,
     set_aside_bad_backup,
 )
+from tradestore.persistence._verify import Problem, verify_collection
 
 __all__ = ["Collection", "Txn"]
 
@@ -446,6 +447,11 @@ class Collection(Generic[R]):
                 else:
                     view[key] = rec
         return view
+
+    async def verify(self) -> list[Problem]:
+        """Check every file of this collection's folder; nothing is changed."""
+        return await run_io(verify_collection, self._fs, self.folder, self.name,
+                            self._doc_decoder, self._journal_decoder)
 
     # -- checkpoints -----------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from tradestore.persistence._naming import (
 )
 
 __all__ = [
+    "MARKER_DECODER",
     "QUARANTINE",
     "FolderScan",
     "quarantine",
@@ -41,7 +42,7 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 QUARANTINE = "quarantine"
-_marker_decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]] = msgspec.json.Decoder(
+MARKER_DECODER: msgspec.json.Decoder[Decoded[dict[str, Any]]] = msgspec.json.Decoder(
     Decoded[dict[str, Any]]
 )
 
@@ -150,7 +151,7 @@ def scan_folder(
 
 def _doc_id_from_file(fs: FileSystem, folder: Path, name: str, collection: str) -> str | None:
     try:
-        decoded = decode_file(_read(fs, folder / name), _marker_decoder, kind="doc",
+        decoded = decode_file(_read(fs, folder / name), MARKER_DECODER, kind="doc",
                               collection=collection)
     except (DamagedFileError, NewerFormatError, FileNotFoundError):
         return None
@@ -162,7 +163,7 @@ def _read_marker(fs: FileSystem, folder: Path, collection: str, read_only: bool)
     for name in (CHECKPOINT_NAME, CHECKPOINT_NAME + BACKUP_SUFFIX):
         path = folder / name
         try:
-            return decode_file(_read(fs, path), _marker_decoder, kind="checkpoint",
+            return decode_file(_read(fs, path), MARKER_DECODER, kind="checkpoint",
                                collection=collection).seq
         except FileNotFoundError:
             continue

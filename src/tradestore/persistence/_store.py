@@ -33,7 +33,7 @@ from tradestore.persistence._collection import Collection
 from tradestore.persistence._fs import FileSystem, make_folder, run_io
 from tradestore.persistence._lock import WriterLock
 from tradestore.persistence._naming import BACKUP_SUFFIX
-from tradestore.persistence._verify import Problem, RepairReport, verify_collection
+from tradestore.persistence._verify import Problem, RepairReport
 
 __all__ = ["BaseStore", "Clock"]
 
@@ -211,8 +211,7 @@ class BaseStore:
         problems: list[Problem] = []
         for coll in self._collections:
             try:
-                _, found = await run_io(verify_collection, self._fs, coll.folder, coll.name,
-                                        coll.record_type)
+                found = await coll.verify()
             except OSError as exc:
                 raise StoreIOError.from_os_error(f"checking {coll.folder}", exc) from exc
             problems.extend(found)

@@ -7,12 +7,7 @@ from typing import Any
 
 import msgspec
 
-from tradestore.persistence._format import (
-    DamagedFileError,
-    Decoded,
-    NewerFormatError,
-    decode_file,
-)
+from tradestore.persistence._format import DamagedFileError, NewerFormatError, decode_file
 from tradestore.persistence._fs import TEMP_SUFFIX, FileSystem
 from tradestore.persistence._naming import (
     BACKUP_SUFFIX,
@@ -21,6 +16,7 @@ from tradestore.persistence._naming import (
     decode_doc_name,
     parse_journal_name,
 )
+from tradestore.persistence._recovery import MARKER_DECODER
 
 __all__ = ["Problem", "RepairReport", "verify_collection"]
 
@@ -60,18 +56,12 @@ def _check(fs: FileSystem, path: Path, decoder: msgspec.json.Decoder[Any], kind:
 
 
 def verify_collection(
-    fs: FileSystem, folder: Path, collection: str, record_type: type[msgspec.Struct]
-) -> tuple[int, list[Problem]]:
-    """Check every file of one collection folder: (files checked, problems)."""
-    rec: Any = record_type
-    doc_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(Decoded[dict[str, rec]])
-    journal_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
-        Decoded[dict[str, dict[str, rec | None]]]
-    )
-    marker_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(Decoded[dict[str, Any]])
+    fs: FileSystem, folder: Path, collection: str, doc_decoder: msgspec.json.Decoder[Any],
+    journal_decoder: msgspec.json.Decoder[Any],
+) -> list[Problem]:
+    """Check every file of one collection folder with the collection's own decoders."""
     names = sorted(fs.listdir(folder))
     problems: list[Problem] = []
-    checked = 0
     bad_live: dict[str, tuple[str, str]] = {}
     for name in names:
         path = folder / name
@@ -83,7 +73,7 @@ def verify_collection(
             result = _check(fs, path, journal_decoder, "journal", collection, seq=seq)
             recoverable = False
         elif name in (CHECKPOINT_NAME, CHECKPOINT_NAME + BACKUP_SUFFIX):
-            result = _check(fs, path, marker_decoder, "checkpoint", collection)
+            result = _check(fs, path, MARKER_DECODER, "checkpoint", collection)
             recoverable = True
         elif name.startswith(DOC_PREFIX) and name.endswith((".json", ".json" + BACKUP_SUFFIX)):
             base = name.removesuffix(BACKUP_SUFFIX)
@@ -92,12 +82,10 @@ def verify_collection(
             result = _check(fs, path, doc_decoder, "doc", collection, **expect)
             if result is not None and not name.endswith(BACKUP_SUFFIX):
                 bad_live[name] = result
-                checked += 1
                 continue
             recoverable = True
         else:
             continue
-        checked += 1
         if result is not None:
             problems.append(Problem(str(path), result[0], result[1], recoverable))
     for name, (kind, detail) in bad_live.items():
@@ -105,4 +93,4 @@ def verify_collection(
             p.path == str(folder / (name + BACKUP_SUFFIX)) for p in problems
         )
         problems.append(Problem(str(folder / name), kind, detail, backup_ok))
-    return checked, problems
+    return problems
