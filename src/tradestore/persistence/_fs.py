@@ -22,7 +22,7 @@ import aiofiles.os
 
 from tradestore.errors import StoreIOError
 
-__all__ = ["FileSystem", "durable_replace", "make_folder", "run_io"]
+__all__ = ["FileSystem", "durable_replace", "is_temp_name", "make_folder", "run_io"]
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -43,6 +43,11 @@ async def run_io(fn: Callable[..., _T], *args: Any) -> _T:
     """Run ``fn(*args)`` in aiofiles' executor and return its result."""
     result: _T = await _run(fn, *args)
     return result
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether ``name`` is a temporary file made by :meth:`FileSystem.open_temp`."""
+    return name.startswith(".") and name.endswith(TEMP_SUFFIX)
 
 
 class FileSystem:

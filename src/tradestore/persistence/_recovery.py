@@ -21,7 +21,7 @@ from tradestore.persistence._format import (
     NewerFormatError,
     decode_file,
 )
-from tradestore.persistence._fs import TEMP_SUFFIX, FileSystem, make_folder
+from tradestore.persistence._fs import FileSystem, is_temp_name, make_folder
 from tradestore.persistence._naming import (
     BACKUP_SUFFIX,
     CHECKPOINT_NAME,
@@ -111,7 +111,7 @@ def scan_folder(
     journal_names: list[tuple[int, str]] = []
     for name in names:
         try:
-            if name.startswith(".") and name.endswith(TEMP_SUFFIX):
+            if is_temp_name(name):
                 if not read_only:
                     fs.unlink(folder / name)
                     _log.info("removed leftover temporary file %s", folder / name)
