@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import errno
 import math
 import os
 import shutil
@@ -18,6 +17,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from tests.stores.helpers import T0, FakeClock, FullDiskFS, all_paths, folder_bytes
 from tradestore import (
     EarningsReport,
     FundamentalAnalysis,
@@ -31,27 +31,8 @@ from tradestore import (
 )
 from tradestore.persistence import FileSystem
 
-T0 = dt.datetime(2025, 3, 14, 12, 0, tzinfo=dt.UTC)
 D0 = dt.date(2025, 3, 14)
 EST = dt.timezone(dt.timedelta(hours=-5))
-
-
-class FakeClock:
-    """A settable clock."""
-
-    def __init__(self, now: dt.datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-def folder_bytes(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` with its content."""
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*")) if p.is_file()
-    }
 
 
 class CountingFS(FileSystem):
@@ -64,22 +45,6 @@ class CountingFS(FileSystem):
         if path.name.startswith("doc-"):
             self.reads.append(f"{path.parent.name}/{path.name}")
         return super().read(path)
-
-
-class FullDiskFS(FileSystem):
-    """Fails every write with ENOSPC while ``full`` is set."""
-
-    full = False
-
-    def write(self, fd: int, data: bytes) -> None:
-        if self.full:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        super().write(fd, data)
-
-
-def all_paths(root: Path) -> list[Path]:
-    """Every file and folder under ``root``."""
-    return list(root.rglob("*"))
 
 
 @pytest.fixture
