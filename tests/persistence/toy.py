@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import zlib
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from tradestore.errors import NotFoundError, ValidationError
-from tradestore.persistence import BaseStore, FileSystem
+from tradestore.persistence import BaseStore, FileSystem, is_spare_name, is_temp_name
 
 __all__ = ["Counter", "ToyStore"]
 
@@ -99,3 +100,8 @@ class ToyStore(BaseStore):
             for name, rec in (await self.coll.records(doc)).items():
                 out[name] = rec.value
         return out
+
+
+def unfinished_writes(folder: Path) -> list[str]:
+    """Temporary files in ``folder`` other than spares (blanks kept for reuse)."""
+    return [n for n in os.listdir(folder) if is_temp_name(n) and not is_spare_name(n)]

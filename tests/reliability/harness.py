@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tradestore.errors import StoreError
-from tradestore.persistence import BaseStore
+from tradestore.persistence import BaseStore, is_spare_name, is_temp_name
 
 from .adapters import Adapter, Snapshot
 
@@ -23,8 +23,8 @@ __all__ = [
 
 
 def temp_files(folder: Path) -> list[Path]:
-    """Temporary files left anywhere under ``folder``."""
-    return [p for p in files_under(folder) if p.name.startswith(".") and p.name.endswith(".tmp")]
+    """Unfinished writes left anywhere under ``folder`` (spares kept for reuse excluded)."""
+    return [p for p in files_under(folder) if is_temp_name(p.name) and not is_spare_name(p.name)]
 
 
 def journal_files(folder: Path) -> list[Path]:

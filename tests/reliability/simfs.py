@@ -119,6 +119,12 @@ class SimulatedFileSystem(FileSystem):
         self._fds[fd] = node_id
         return fd, path
 
+    def open_spare(self, path: Path, size: int) -> tuple[int, int]:
+        self._step("open_spare")
+        fd, size = super().open_spare(path, size)
+        self._fds[fd] = self._node_of(path)  # the same file: its durable contents stay
+        return fd, size
+
     def write(self, fd: int, data: bytes) -> None:
         self._step("write")
         super().write(fd, data)
@@ -280,8 +286,8 @@ class NoDirFsyncFileSystem(SimulatedFileSystem):
 
 
 OPERATIONS = (
-    "open_temp", "write", "fsync", "close", "replace", "fsync_dir", "unlink", "mkdir", "read",
-    "listdir", "exists",
+    "open_temp", "open_spare", "write", "fsync", "close", "replace", "fsync_dir", "unlink",
+    "mkdir", "read", "listdir", "exists",
 )
 
 
@@ -314,6 +320,10 @@ class FaultyFileSystem(FileSystem):
     def open_temp(self, folder: Path, prefix: str) -> tuple[int, Path]:
         self._step("open_temp")
         return super().open_temp(folder, prefix)
+
+    def open_spare(self, path: Path, size: int) -> tuple[int, int]:
+        self._step("open_spare")
+        return super().open_spare(path, size)
 
     def write(self, fd: int, data: bytes) -> None:
         self._step("write")

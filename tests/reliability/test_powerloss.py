@@ -3,8 +3,8 @@
 A killed process cannot prove durability (the page cache survives it), so the
 :class:`~simfs.SimulatedFileSystem` models the disk itself: after the crash
 only what ``fsync``/``fsync_dir`` made durable is left. The sweep crashes after
-step k for every k of a workload (open, commits, a checkpoint at close, a
-reopen, more commits), then checks that every acknowledged change is there and
+step k for every k of a workload (open, commits, a checkpoint at close, and
+twice more: reopen, commits, close), then checks that every acknowledged change is there and
 the store opens clean. The same sweep on a layer missing either fsync must find
 lost acknowledged writes: that shows the check has teeth.
 """
@@ -21,17 +21,20 @@ from tradestore.persistence import FileSystem
 
 from .adapters import Adapter, adapter_names, get_adapter
 from .figures import count
-from .harness import abandon, match_prefix, temp_files
+from .harness import abandon, files_under, match_prefix, temp_files
 from .simfs import NoDirFsyncFileSystem, NoFileFsyncFileSystem, SimulatedFileSystem
 
-FIRST, SECOND = 3, 3  # mutations before and after the close (checkpoint) and reopen
+# Mutations per session; each close checkpoints. The second session commits into
+# spares (the first session's journals), the third's checkpoint rewrites documents
+# in place of their oldest backups.
+SESSIONS = (3, 3, 2)
 
 
 async def _workload(adapter: Adapter, data_dir: Path, fs: SimulatedFileSystem,
                     acked: list[int]) -> None:
-    """Open, commit, close (checkpoint), reopen, commit, close; stop at the first failure."""
+    """Open, commit, close (checkpoint), three times; stop at the first failure."""
     i = 0
-    for batch in (FIRST, SECOND):
+    for batch in SESSIONS:
         store = adapter.open(data_dir, fs=fs)
         try:
             await store.initialize()
@@ -77,6 +80,9 @@ async def _crash_and_check(adapter: Adapter, root: Path, crash_after: int | None
         )
     if temp_files(adapter.store_dir(data_dir)):
         return steps, f"crash after step {crash_after}: temporary files survived a reopen"
+    damaged = [p for p in files_under(adapter.store_dir(data_dir)) if "quarantine" in p.parts]
+    if damaged:  # a sound protocol never leaves a torn file under a live name
+        return steps, f"crash after step {crash_after}: a damaged file was found: {damaged}"
     return steps, None
 
 

@@ -2,7 +2,13 @@
 
 from tradestore.persistence._collection import Collection, Txn
 from tradestore.persistence._format import FORMAT, VERSION
-from tradestore.persistence._fs import FileSystem, durable_replace, run_io
+from tradestore.persistence._fs import (
+    FileSystem,
+    durable_replace,
+    is_spare_name,
+    is_temp_name,
+    run_io,
+)
 from tradestore.persistence._lock import WriterLock
 from tradestore.persistence._store import BaseStore, Clock
 from tradestore.persistence._verify import Problem, RepairReport
@@ -19,5 +25,7 @@ __all__ = [
     "Txn",
     "WriterLock",
     "durable_replace",
+    "is_spare_name",
+    "is_temp_name",
     "run_io",
 ]

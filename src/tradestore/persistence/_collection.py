@@ -34,8 +34,14 @@ from typing import Any, Generic, Literal, TypeVar
 import msgspec
 
 from tradestore.errors import StoreCorruptedError, StoreError, StoreIOError
-from tradestore.persistence._format import Decoded, encode_file
-from tradestore.persistence._fs import FileSystem, durable_replace, make_folder, run_io
+from tradestore.persistence._format import Decoded, encode_file, pad_blocks
+from tradestore.persistence._fs import (
+    FileSystem,
+    durable_replace,
+    make_folder,
+    run_io,
+    spare_path,
+)
 from tradestore.persistence._naming import (
     BACKUP_SUFFIX,
     CHECKPOINT_NAME,
@@ -172,6 +178,9 @@ class Collection(Generic[R]):
         self._journal_bytes = 0
         self._idle: asyncio.TimerHandle | None = None
         self._scan_seq = 0
+        # Folded journals renamed to temporary names (durably), to be rewritten in place
+        # by later commits instead of creating and deleting a file per commit.
+        self._spares: list[Path] = []
 
     # -- opening -------------------------------------------------------------------------
 
@@ -206,6 +215,7 @@ class Collection(Generic[R]):
         except OSError as exc:
             raise StoreIOError.from_os_error(f"opening {self.folder}", exc) from exc
         self._files = dict(scan.doc_files)
+        self._spares = [self.folder / name for name in scan.spares]
         for seq, changes in scan.journals:
             self._journals.append(seq)
             for doc, recs in changes.items():
@@ -361,9 +371,11 @@ class Collection(Generic[R]):
             batch.future.add_done_callback(_consume)
         return batch.future
 
-    def _commit_sync(self, changes: dict[str, dict[str, Any]], seq: int) -> int:
-        data = encode_file("journal", self.name, "", seq, changes, lines=False)
-        durable_replace(self._fs, self.folder, journal_file_name(seq), data, durable=self._durable)
+    def _commit_sync(self, changes: dict[str, dict[str, Any]], seq: int,
+                     spare: Path | None) -> int:
+        data = pad_blocks(encode_file("journal", self.name, "", seq, changes, lines=False))
+        durable_replace(self._fs, self.folder, journal_file_name(seq), data,
+                        durable=self._durable, spare=spare)
         return len(data)
 
     async def _write_loop(self) -> None:
@@ -373,7 +385,9 @@ class Collection(Generic[R]):
             seq = self._next_seq
             self._next_seq += 1
             try:
-                self._journal_bytes += await run_io(self._commit_sync, batch.changes, seq)
+                spare = self._spares.pop() if self._spares else None
+                self._journal_bytes += await run_io(self._commit_sync, batch.changes, seq,
+                                                    spare)
             except BaseException as exc:
                 err: StoreError
                 if isinstance(exc, StoreError):
@@ -489,14 +503,16 @@ class Collection(Generic[R]):
                 seqs[doc] = self._committed_seq
                 self._files.setdefault(doc, doc_file_name(doc))
             names = {doc: self._files[doc] for doc in dirty}
+        room = max(0, self._checkpoint_every - len(self._spares))
         try:
-            await run_io(self._checkpoint_sync, snaps, names, seqs, covered)
+            spares = await run_io(self._checkpoint_sync, snaps, names, seqs, covered, room)
         except Exception:
             self._dirty |= dirty
             _log.warning("checkpoint of %s failed; its journals are kept", self.folder,
                          exc_info=True)
             return
         self._journals = [s for s in self._journals if s > seq]
+        self._spares.extend(spares)
         touched: set[str] = set()
         for batch in (self._pending, self._inflight):
             if batch is not None:
@@ -510,9 +526,23 @@ class Collection(Generic[R]):
 
     def _checkpoint_sync(
         self, snaps: dict[str, dict[str, R]], names: dict[str, str], seqs: dict[str, int],
-        covered: list[int],
-    ) -> None:
+        covered: list[int], room: int,
+    ) -> list[Path]:
         fs, folder, durable = self._fs, self.folder, self._durable
+        # The oldest version of each document (its backup, checked first: damaged bytes
+        # are set aside, never overwritten) becomes the file its newest is written into,
+        # in place: no file is created or deleted. Its rename away is synced before any
+        # rewrite, so the backup's name never comes back holding half-written bytes.
+        reuse: dict[str, Path] = {}
+        for doc, records in snaps.items():
+            if records:
+                backup = names[doc] + BACKUP_SUFFIX
+                set_aside_bad_backup(fs, folder, backup, self.name, doc)
+                if fs.exists(folder / backup):
+                    reuse[doc] = spare_path(folder)
+                    fs.replace(folder / backup, reuse[doc])
+        if reuse and durable:
+            fs.fsync_dir(folder)
         for doc, records in snaps.items():
             name = names[doc]
             if not records:
@@ -523,10 +553,10 @@ class Collection(Generic[R]):
                     with contextlib.suppress(FileNotFoundError):
                         fs.unlink(folder / gone)
                 continue
-            data = encode_file("doc", self.name, doc, seqs[doc], records, lines=True)
-            set_aside_bad_backup(fs, folder, name + BACKUP_SUFFIX, self.name, doc)
+            data = pad_blocks(encode_file("doc", self.name, doc, seqs[doc], records, lines=True))
             durable_replace(fs, folder, name, data, durable=durable,
-                            backup=name + BACKUP_SUFFIX, sync_dir=False)
+                            backup=name + BACKUP_SUFFIX, sync_dir=False,
+                            spare=reuse.pop(doc, None))
         if durable:
             fs.fsync_dir(folder)
         # The marker is the high-water mark the next open numbers new journals above.
@@ -536,9 +566,20 @@ class Collection(Generic[R]):
                              kind="checkpoint")
         durable_replace(fs, folder, CHECKPOINT_NAME, marker, durable=durable,
                         backup=CHECKPOINT_NAME + BACKUP_SUFFIX)
+        # The folded journals become spares (up to ``room``): renamed, then the folder
+        # synced, so a spare's old name can never come back holding newer bytes.
+        spares: list[Path] = []
         for jseq in covered:
             with contextlib.suppress(FileNotFoundError):
-                fs.unlink(folder / journal_file_name(jseq))
+                if len(spares) < room:
+                    spare = spare_path(folder)
+                    fs.replace(folder / journal_file_name(jseq), spare)
+                    spares.append(spare)
+                else:
+                    fs.unlink(folder / journal_file_name(jseq))
+        if spares and durable:
+            fs.fsync_dir(folder)
+        return spares
 
     # -- closing ---------------------------------------------------------------------------
 
@@ -558,3 +599,5 @@ class Collection(Generic[R]):
         await self.drain()
         if not self._read_only and (self._dirty or self._journals):
             await self.checkpoint()
+        # The spares stay for the next writer: deleting files is what makes creating
+        # them slow (some file systems skip recently freed inodes on every create).

@@ -12,6 +12,7 @@ A file is one JSON object, one record a line::
 The checksum covers the header too, so a flipped digit in ``seq`` or a file
 copied from another collection or document is caught, as are truncation and
 zero-filling. Records are decoded with their msgspec type, which validates them.
+Spaces after the checksum line are padding (see :func:`pad_to`).
 """
 
 from __future__ import annotations
@@ -30,11 +31,14 @@ __all__ = [
     "NewerFormatError",
     "decode_file",
     "encode_file",
+    "pad_blocks",
+    "pad_to",
     "peek_header",
 ]
 
 FORMAT = "tradestore"
 VERSION = 1
+BLOCK = 4096
 
 _TAIL_PREFIX = b'"checksum":"'
 _TAIL_LEN = len(_TAIL_PREFIX) + 32 + len(b'"}\n')
@@ -91,6 +95,26 @@ def encode_file(
     return body + _TAIL_PREFIX + _digest(body) + b'"}\n'
 
 
+def pad_blocks(data: bytes) -> bytes:
+    """``data`` padded with spaces to whole 4 KiB blocks.
+
+    The file takes the same room on disk, and once it is a spare a later
+    version of about the same size fits in it without growing it.
+    """
+    return pad_to(data, -(-len(data) // BLOCK) * BLOCK)
+
+
+def pad_to(data: bytes, size: int) -> bytes:
+    """``data`` followed by spaces up to ``size`` bytes (if it is shorter).
+
+    A file rewritten in place over a longer one keeps its length this way, so
+    the rewrite changes no metadata; :func:`decode_file` ignores the padding.
+    """
+    if len(data) >= size:
+        return data
+    return data + b" " * (size - len(data))
+
+
 def peek_header(data: bytes) -> tuple[str, int] | None:
     """The (format, version) a file claims, or None when it has no recognisable header."""
     match = _HEADER_RE.match(data)
@@ -109,6 +133,8 @@ def decode_file(
         raise NewerFormatError(header[1])
     if header is None or header[0] != FORMAT:
         raise DamagedFileError("no tradestore header (empty, truncated or foreign file)")
+    if data.endswith(b" "):
+        data = data.rstrip(b" ")  # the padding of a file rewritten in place
     if len(data) < _TAIL_LEN or not data.endswith(b'"}\n'):
         raise DamagedFileError("truncated: the checksum line is missing")
     body, tail = data[:-_TAIL_LEN], data[-_TAIL_LEN:]

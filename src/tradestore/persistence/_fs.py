@@ -21,8 +21,18 @@ from typing import Any, TypeVar
 import aiofiles.os
 
 from tradestore.errors import StoreIOError
+from tradestore.persistence._format import pad_to
 
-__all__ = ["FileSystem", "durable_replace", "is_temp_name", "make_folder", "run_io"]
+__all__ = [
+    "FileSystem",
+    "durable_replace",
+    "is_spare_name",
+    "is_temp_name",
+    "make_folder",
+    "run_io",
+    "spare_path",
+    "temp_path",
+]
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -30,6 +40,9 @@ _T = TypeVar("_T")
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 TEMP_SUFFIX = ".tmp"
+SPARE_PREFIX = ".spare."
+SPARE_SLACK = 4096  # padding a spare may keep beyond twice the data it is reused for
+BLOCK = 4096  # files are padded to whole blocks of this size
 
 
 def _call(fn: Callable[..., _T], *args: Any) -> _T:
@@ -50,13 +63,28 @@ def is_temp_name(name: str) -> bool:
     return name.startswith(".") and name.endswith(TEMP_SUFFIX)
 
 
+def is_spare_name(name: str) -> bool:
+    """Whether ``name`` is a spare: a temporary file kept to be rewritten in place."""
+    return name.startswith(SPARE_PREFIX) and name.endswith(TEMP_SUFFIX)
+
+
+def spare_path(folder: Path) -> Path:
+    """A fresh name for a spare in ``folder``."""
+    return temp_path(folder, SPARE_PREFIX[1:-1])
+
+
+def temp_path(folder: Path, prefix: str) -> Path:
+    """A fresh, random temporary file name in ``folder`` (never a fixed name)."""
+    return folder / f".{prefix}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
+
+
 class FileSystem:
     """The primitive file operations, one method a step (override to inject faults)."""
 
     def open_temp(self, folder: Path, prefix: str) -> tuple[int, Path]:
         """Create a new, unique, private temporary file in ``folder`` (never a fixed name)."""
         for _ in range(100):
-            path = folder / f".{prefix}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
+            path = temp_path(folder, prefix)
             try:
                 fd = os.open(
                     path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
@@ -67,6 +95,31 @@ class FileSystem:
             return fd, path
         raise FileExistsError(errno.EEXIST, "no unique temporary name", str(folder))
 
+    def open_spare(self, path: Path, size: int) -> tuple[int, int]:
+        """Open a spare to rewrite it in place with ``size`` bytes: (descriptor, length).
+
+        A spare is a temporary file this layer made and no longer needs (a
+        folded journal or an old backup, renamed to a temporary name).
+        Rewriting blocks that are already allocated changes no metadata, so
+        its sync is one data flush, and no inode is created or freed. The
+        returned length is what the file should hold once written: the spare's
+        own length when ``size`` fits in it (the caller pads the rest), else
+        ``size``. A spare far larger than ``size`` is cut down first, so a small
+        write never costs a large one.
+        """
+        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise IsADirectoryError(errno.EISDIR, "not a regular file", str(path))
+            if st.st_size > 2 * size + SPARE_SLACK:
+                os.ftruncate(fd, size)
+                return fd, size
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, max(st.st_size, size)
+
     def write(self, fd: int, data: bytes) -> None:
         """Write all of ``data`` (short writes are continued)."""
         view = memoryview(data)
@@ -75,8 +128,12 @@ class FileSystem:
             view = view[written:]
 
     def fsync(self, fd: int) -> None:
-        """Make the file's data and metadata durable."""
-        os.fsync(fd)
+        """Make the file's data, and the metadata needed to read it back, durable.
+
+        ``fdatasync``: the size and blocks are synced with the data; only the
+        timestamps may not be, which nothing here reads.
+        """
+        os.fdatasync(fd)
 
     def close(self, fd: int) -> None:
         """Close a descriptor."""
@@ -153,19 +210,28 @@ def durable_replace(
     durable: bool,
     backup: str | None = None,
     sync_dir: bool = True,
+    spare: Path | None = None,
 ) -> None:
     """Atomically put ``data`` at ``folder/name``: unique temp, write, fsync, close, rename.
 
     With ``backup``, the current file (if any) is first renamed to that name, so
     the previous good version survives. The folder is fsync'd after the rename
     (``sync_dir``) so the new entry is durable. ``durable=False`` skips both
-    fsyncs. On failure the temp file is removed, the original ``OSError`` is
-    chained to the ``StoreIOError`` raised, and, when possible, the previous
-    file is put back.
+    fsyncs. With ``spare`` (a temporary file whose rename to its temporary name
+    is already durable), that file is rewritten in place instead of creating
+    one, ``data`` padded with spaces to its size (the tradestore format ignores
+    them).
+    On failure the temp file is removed, the original ``OSError`` is chained
+    to the ``StoreIOError`` raised, and, when possible, the previous file is
+    put back.
     """
     target = folder / name
     try:
-        fd, temp = fs.open_temp(folder, name)
+        if spare is not None:
+            fd, size = fs.open_spare(spare, len(data))
+            temp, data = spare, pad_to(data, size)
+        else:
+            fd, temp = fs.open_temp(folder, name)
     except OSError as exc:
         raise StoreIOError.from_os_error(f"writing {target}", exc) from exc
     fd_open = True

@@ -21,7 +21,7 @@ from tradestore.persistence._format import (
     NewerFormatError,
     decode_file,
 )
-from tradestore.persistence._fs import FileSystem, is_temp_name, make_folder
+from tradestore.persistence._fs import FileSystem, is_spare_name, is_temp_name, make_folder
 from tradestore.persistence._naming import (
     BACKUP_SUFFIX,
     CHECKPOINT_NAME,
@@ -54,6 +54,7 @@ class FolderScan(msgspec.Struct):
     journals: list[tuple[int, dict[str, dict[str, Any]]]]
     checkpoint_seq: int | None
     quarantined: list[str]
+    spares: list[str]
 
 
 def quarantine(fs: FileSystem, folder: Path, name: str, reason: str) -> str:
@@ -107,11 +108,14 @@ def scan_folder(
         names = fs.listdir(folder)
     except OSError as exc:
         raise StoreIOError.from_os_error(f"listing {folder}", exc) from exc
-    result = FolderScan(doc_files={}, journals=[], checkpoint_seq=None, quarantined=[])
+    result = FolderScan(doc_files={}, journals=[], checkpoint_seq=None, quarantined=[],
+                        spares=[])
     journal_names: list[tuple[int, str]] = []
     for name in names:
         try:
-            if is_temp_name(name):
+            if is_spare_name(name):
+                result.spares.append(name)
+            elif is_temp_name(name):
                 if not read_only:
                     fs.unlink(folder / name)
                     _log.info("removed leftover temporary file %s", folder / name)
@@ -131,6 +135,10 @@ def scan_folder(
                     result.doc_files.setdefault(doc, name[: -len(BACKUP_SUFFIX)])
         except OSError as exc:
             raise StoreIOError.from_os_error(f"recovering {folder / name}", exc) from exc
+    if result.spares and not read_only:
+        # Kept by the last writer for reuse; syncing the folder now makes sure no
+        # spare's earlier name can come back once it is rewritten in place.
+        fs.fsync_dir(folder)
     result.checkpoint_seq = _read_marker(fs, folder, collection, read_only)
     for seq, name in sorted(journal_names):
         path = folder / name

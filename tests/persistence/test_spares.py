@@ -1,0 +1,127 @@
+"""Spares: folded journals and old backups are rewritten in place, never created or freed.
+
+Creating a file costs an inode allocation (slow on some file systems right after
+many deletions) and syncing a new file costs a metadata commit; rewriting the
+blocks of a file the store no longer needs costs one data flush. These tests pin
+what that reuse must keep: the right bytes under the right name, padding that
+reads back as nothing, and no damage hidden or invented.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from tests.persistence.toy import ToyStore, unfinished_writes
+from tradestore.persistence import FileSystem, durable_replace, is_spare_name
+from tradestore.persistence._format import (
+    DamagedFileError,
+    Decoded,
+    decode_file,
+    encode_file,
+    pad_blocks,
+    pad_to,
+)
+
+_DECODER = msgspec.json.Decoder(Decoded[dict[str, int]])
+
+
+def _spares(folder: Path) -> dict[str, int]:
+    """Spare name -> inode number."""
+    return {n: os.stat(folder / n).st_ino for n in os.listdir(folder) if is_spare_name(n)}
+
+
+def _inode(path: Path) -> int:
+    return os.stat(path).st_ino
+
+
+def test_padding_reads_back_as_nothing_and_cuts_inside_the_records_are_caught() -> None:
+    data = encode_file("doc", "c", "d", 3, {"a": 1, "b": 2}, lines=True)
+    padded = pad_blocks(data)
+    assert len(padded) == 4096
+    assert padded.startswith(data)
+    assert padded.endswith(b" ")
+    assert decode_file(padded, _DECODER, kind="doc", collection="c").payload == {"a": 1, "b": 2}
+    assert decode_file(padded[:-100], _DECODER, kind="doc", collection="c").seq == 3
+    for damaged in (padded[: len(data) - 1], data[:-1], padded[: len(data) // 2],
+                    data + b"x" + b" " * 10, data.replace(b'"a":1', b'"a":7')):
+        with pytest.raises(DamagedFileError):
+            decode_file(damaged, _DECODER, kind="doc", collection="c")
+    assert pad_to(data, 10) == data  # never cut
+
+
+async def test_folded_journals_become_spares_that_later_commits_rewrite(tmp_path: Path) -> None:
+    folder = tmp_path / "toy"
+    async with ToyStore(tmp_path, checkpoint_every=5) as store:
+        for i in range(5):
+            await store.add(f"k{i}")
+        await store.flush()  # the fifth commit started a checkpoint: its journals are spares
+        spares = _spares(folder)
+        assert len(spares) == 5
+        assert not list(folder.glob("journal-*.json"))
+        await store.add("k0", 10)
+        journal = next(folder.glob("journal-*.json"))
+        assert _inode(journal) in spares.values()  # the same file, renamed: none created
+        assert len(_spares(folder)) == 4
+        assert journal.stat().st_size == 4096  # whole blocks, the records then spaces
+    async with ToyStore(tmp_path, read_only=True) as reader:
+        assert await reader.all() == {"k0": 11, "k1": 1, "k2": 1, "k3": 1, "k4": 1}
+
+
+async def test_spares_outlive_close_are_adopted_by_the_next_writer_and_are_not_problems(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "toy"
+    async with ToyStore(tmp_path) as store:
+        await store.add("a")
+        await store.add("b")
+    kept = _spares(folder)
+    assert len(kept) == 2  # the journals the closing checkpoint folded
+    assert await ToyStore(tmp_path, read_only=True).verify() == []
+    async with ToyStore(tmp_path) as store:
+        assert _spares(folder) == kept  # adopted, not deleted
+        await store.add("a")
+        assert _inode(next(folder.glob("journal-*.json"))) in kept.values()
+    assert not unfinished_writes(folder)
+
+
+async def test_a_checkpoint_writes_a_document_into_its_oldest_backup(tmp_path: Path) -> None:
+    folder = tmp_path / "toy"
+    doc = folder / f"doc-{ToyStore.doc_of('a')}.json"
+    for value in range(3):
+        async with ToyStore(tmp_path) as store:
+            await store.add("a")
+        if value == 1:
+            oldest = _inode(doc.with_name(doc.name + ".bak"))
+            middle = _inode(doc)
+    assert _inode(doc) == oldest  # the third version went into the first one's file
+    assert _inode(doc.with_name(doc.name + ".bak")) == middle
+    async with ToyStore(tmp_path, read_only=True) as reader:
+        assert await reader.get("a") == 3
+
+
+async def test_a_large_spare_is_cut_down_for_a_small_write(tmp_path: Path) -> None:
+    folder = tmp_path / "toy"
+    async with ToyStore(tmp_path) as store:
+        await store.set_many({f"k{i}": i for i in range(2000)})  # one large journal
+    (big,) = _spares(folder)
+    assert (folder / big).stat().st_size > 40_000
+    async with ToyStore(tmp_path) as store:
+        await store.add("k1")
+        journal = next(folder.glob("journal-*.json"))
+        assert journal.stat().st_size == 4096  # not the spare's size: a small write stays small
+    async with ToyStore(tmp_path, read_only=True) as reader:
+        assert await reader.get("k1") == 2
+
+
+def test_a_vanished_spare_fails_the_write_and_leaves_the_target_alone(tmp_path: Path) -> None:
+    (tmp_path / "t.json").write_bytes(b"old")
+    with pytest.raises(Exception, match="writing") as info:
+        durable_replace(FileSystem(), tmp_path, "t.json", b"new", durable=True,
+                        spare=tmp_path / ".spare.gone.tmp")
+    assert isinstance(info.value.__cause__, FileNotFoundError)
+    assert (tmp_path / "t.json").read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["t.json"]
