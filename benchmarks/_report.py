@@ -574,9 +574,11 @@ def _method(config: RunConfig) -> list[str]:
         "(each N of W3) runs the systems one after another, the first system rotating between "
         "repeats; the figures are medians over the repeats (errors and lost updates: sums).",
         "- Each case prepares its store untimed (the fastest honest bulk path: executemany "
-        "for sqlite, one write for naive, one `save_states` on a `durable=False` "
-        "store for tradestore), then times only the workload's operations, then deletes "
-        f"its data folder. Data folder: `{config.work_dir}`.",
+        "for sqlite, one write for naive, one durable `save_states` for tradestore), then "
+        "times only the workload's operations. Its data folder is set aside and deleted "
+        "after the run, not between cases: on a file system that skips recently freed "
+        "inodes (ext4 without a journal, as here) the next case's file creations would "
+        f"pay for the deletion. Data folder: `{config.work_dir}`.",
         "- An update is one awaited durable (per the system's mode) mutation: "
         "`fetch_count += 1` (tradestore: `record_fetch(symbol, ok=True)`). Reads return the "
         "record's `fetch_count` (tradestore: `get_state`). Logs: tradestore `add_log` and "
