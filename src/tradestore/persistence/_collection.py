@@ -375,7 +375,7 @@ class Collection(Generic[R]):
                      spare: Path | None) -> int:
         data = pad_blocks(encode_file("journal", self.name, "", seq, changes, lines=False))
         durable_replace(self._fs, self.folder, journal_file_name(seq), data,
-                        durable=self._durable, spare=spare)
+                        durable=self._durable, spare=spare, new_name=True)
         return len(data)
 
     async def _write_loop(self) -> None:

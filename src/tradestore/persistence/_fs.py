@@ -211,6 +211,7 @@ def durable_replace(
     backup: str | None = None,
     sync_dir: bool = True,
     spare: Path | None = None,
+    new_name: bool = False,
 ) -> None:
     """Atomically put ``data`` at ``folder/name``: unique temp, write, fsync, close, rename.
 
@@ -220,7 +221,8 @@ def durable_replace(
     fsyncs. With ``spare`` (a temporary file whose rename to its temporary name
     is already durable), that file is rewritten in place instead of creating
     one, ``data`` padded with spaces to its size (the tradestore format ignores
-    them).
+    them). ``new_name`` says no file has the target's name (a journal's next
+    sequence number), which saves checking.
     On failure the temp file is removed, the original ``OSError`` is chained
     to the ``StoreIOError`` raised, and, when possible, the previous file is
     put back.
@@ -244,7 +246,7 @@ def durable_replace(
             fs.fsync(fd)
         fd_open = False
         fs.close(fd)
-        existed = fs.exists(target)
+        existed = not new_name and fs.exists(target)
         if backup is not None and existed:
             fs.replace(target, folder / backup)
             backed_up = True

@@ -309,7 +309,8 @@ def _merge(
         merged.strategy_type = strategy
         merged.created_at = now
         merged.updated_at = now
-        merged.validate()
+        # No validate(): ``new`` is a validated copy, the lists only lost repeats, the
+        # name was validated and ``now`` is aware (BaseStore.now checks it).
         return merged
     merged = old.clone()
     for name in _MERGED_LISTS:
