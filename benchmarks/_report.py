@@ -506,32 +506,36 @@ def _where_peers_win(t: _Table) -> list[str]:
         lines += [
             f"- **One writer, one durable update at a time (W2, W6 appends): sqlite_full.** "
             f"tradestore_durable takes {fmt(w2, ' ms')} per update against sqlite_full's "
-            f"{fmt(w2_sqlite, ' ms')}. Every tradestore commit is a durable replace of a new "
-            "file (write, fsync, rename, folder fsync: two flushes to the device), because no "
-            "file is ever written in place; sqlite's WAL commit appends to a file it keeps "
-            "open and flushes once. The two floors, measured in this run, bound what each "
-            f"design can reach: the rename floor is {fmt(rename, ' ms')} per commit"
-            + (f", the append floor {fmt(1000 / append, ' ms')}" if append else "")
+            f"{fmt(w2_sqlite, ' ms')}. A tradestore commit rewrites a spare file in place and "
+            "syncs it (one data flush, as sqlite's WAL append), then renames it to its journal "
+            "name and syncs the folder: a second flush, the price of never writing a live "
+            "file in place. sqlite's WAL commit appends to a file it keeps open and flushes "
+            "once. Both pay one thread hop per awaited call (aiosqlite's thread, aiofiles' "
+            "executor). The floors, measured in this run, bound each design: a durable "
+            f"replace of a new file takes {fmt(rename, ' ms')}"
+            + (f", an append + fdatasync {fmt(1000 / append, ' ms')}" if append else "")
             + ". A single sequential writer therefore cannot match sqlite_full here while "
-            "keeping whole-file atomic replaces; tradestore's lead comes from group commit "
-            "as soon as callers are concurrent (W1)."
+            "keeping atomic renames; tradestore's lead comes from group commit as soon as "
+            "callers are concurrent (W1)."
         ]
     if w6 is not None and w6_sqlite is not None and w6 < w6_sqlite:
         lines += [
             f"- **W6 appends:** {fmt(w6)} appends/s against sqlite_full's {fmt(w6_sqlite)} "
-            "(the same reason: one durable replace per awaited append)."
+            "(the same reason: a rename and a folder sync per awaited append, beyond the "
+            "data flush both make)."
         ]
     if len(lines) == 3:
         lines.append("- None in this run.")
     if w2 is not None and rename is not None and w2 > 1.3 * rename:
         lines += [
-            f"- **W2 against the rename floor ({fmt(w2 / rename, 'x')}):** beyond the floor "
-            "and one thread hop per commit, two costs fall inside this window. A checkpoint "
-            "(every 1,000 commits) rewrites each partition the journals touched: random "
-            "updates over 1,024 partitions touch about 0.6 new partition per update, each "
-            "a durable replace running beside the foreground commits. And the store opens "
-            "lazily (W4), so the first update of each partition after the open also reads "
-            "and decodes it."
+            f"- **W2 against the rename floor ({fmt(w2 / rename, 'x')}):** a commit itself "
+            "costs less than the floor (it rewrites a spare in place instead of creating a "
+            "file), but three costs the floor does not have fall inside this window: one "
+            "thread hop per awaited update; a checkpoint (every 1,000 commits) that rewrites "
+            "each partition the journals touched (random updates over 1,024 partitions touch "
+            "about 0.6 new partition per update, each synced beside the foreground commits); "
+            "and, the store opening lazily (W4), a read and decode of each partition on its "
+            "first update after the open."
         ]
     return lines
 

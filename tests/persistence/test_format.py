@@ -110,3 +110,30 @@ def test_doc_names_never_escape_and_round_trip(doc: str) -> None:
 def test_distinct_docs_get_distinct_names() -> None:
     ids = ["a/b", "a~2fb", "a.b", "A/B", "..", "../../x", "", "x" * 300, "x" * 301]
     assert len({doc_file_name(i) for i in ids}) == len(ids)
+
+
+def _state_file(fetch_count: int) -> bytes:
+    """A correctly checksummed stock-state document holding one record."""
+    record = {"symbol": "AAPL", "fetch_count": fetch_count}
+    return encode_file("doc", "stock_state", "d", 1, {"AAPL": record}, lines=True)
+
+
+def test_checksummed_records_skip_revalidation_but_strict_decoding_and_models_do_not() -> None:
+    from tradestore import StockSchedulerState
+    from tradestore.errors import ValidationError
+
+    decoder = msgspec.json.Decoder(Decoded[dict[str, StockSchedulerState]])
+    good = decode_file(_state_file(3), decoder, kind="doc", collection="stock_state")
+    assert good.payload["AAPL"].fetch_count == 3
+    # Bytes tradestore wrote were validated before writing; a record that breaks a
+    # model rule can only come from outside, which a strict decode (verify) refuses.
+    with pytest.raises(DamagedFileError, match="fetch_count"):
+        decode_file(_state_file(-1), decoder, kind="doc", collection="stock_state",
+                    trusted=False)
+    # Types are checked either way.
+    typed = encode_file("doc", "stock_state", "d", 1, {"AAPL": {"symbol": 5}}, lines=True)
+    with pytest.raises(DamagedFileError):
+        decode_file(typed, decoder, kind="doc", collection="stock_state")
+    # The trust ends with the decode, even a failed one: models built after it validate.
+    with pytest.raises(ValidationError):
+        StockSchedulerState(symbol="AAPL", fetch_count=-1)

@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from typing import Self
 
 import msgspec
 
 from tradestore.errors import ValidationError
 
-__all__ = ["Model"]
+__all__ = ["Model", "trusted_decode"]
+
+_trust = threading.local()
+
+
+@contextlib.contextmanager
+def trusted_decode() -> Iterator[None]:
+    """Decode models in this thread without running ``validate()`` on each.
+
+    Only for bytes known to be what tradestore wrote from validated models (a
+    file whose checksum matched): msgspec still checks every field's type, and
+    the per-record checks would only repeat work already done before writing.
+    """
+    _trust.on = True
+    try:
+        yield
+    finally:
+        _trust.on = False
 
 
 class Model(msgspec.Struct):
     """A mutable struct that validates itself when built, decoded or asked to."""
 
     def __post_init__(self) -> None:
-        self.validate()
+        if not getattr(_trust, "on", False):
+            self.validate()
 
     def validate(self) -> None:
         """Check (and normalise) every field; raise ``ValidationError`` on bad values."""

@@ -5,14 +5,19 @@ How a change becomes durable (see DESIGN.md):
 1. A mutation runs under the collection's lock against the cache, then joins
    the pending batch and waits (shielded from cancellation) for its commit.
 2. One writer task takes the whole pending batch and writes it as ONE new
-   journal file ``journal-<seq>.json`` by durable replace (unique temp, fsync,
+   journal file ``journal-<seq>.json`` by durable replace (temp file, fsync,
    rename, folder fsync): many concurrent changes, to any number of
    documents, cost one file write. Every waiter of the batch is then woken.
 3. After ``checkpoint_every`` journal files or ``checkpoint_bytes`` of them,
    after a second without commits, and at close, a checkpoint rewrites each
    document changed since the last one (``doc-<id>.json``, the previous
    version kept as ``.bak``), fsyncs the folder, records the sequence number
-   in ``checkpoint.json`` and removes the journals it covers.
+   in ``checkpoint.json`` and turns the journals it covers into spares.
+
+The temp file of a write is a spare when there is one: a folded journal (for
+commits) or the document's oldest backup (for checkpoints), renamed to a
+``.spare.*.tmp`` name durably before it is rewritten in place. So the steady
+state creates and deletes no file, and a commit's sync flushes data only.
 
 A document records the sequence number it includes; on open, journals newer
 than a document are replayed onto it, so a crash at any step loses nothing

@@ -17,11 +17,14 @@ Spaces after the checksum line are padding (see :func:`pad_to`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from typing import Any, Generic, TypeVar
 
 import msgspec
+
+from tradestore.models._base import trusted_decode
 
 __all__ = [
     "FORMAT",
@@ -125,9 +128,14 @@ def peek_header(data: bytes) -> tuple[str, int] | None:
 
 def decode_file(
     data: bytes, decoder: msgspec.json.Decoder[Decoded[P]], *, kind: str, collection: str,
-    doc: str | None = None, seq: int | None = None,
+    doc: str | None = None, seq: int | None = None, trusted: bool = True,
 ) -> Decoded[P]:
-    """Check and decode a file, raising DamagedFileError or NewerFormatError."""
+    """Check and decode a file, raising DamagedFileError or NewerFormatError.
+
+    Once the checksum matches, the records are what tradestore wrote from
+    validated models: with ``trusted`` (the default) msgspec checks their
+    types but the models' own ``validate()`` is not run again on each.
+    """
     header = peek_header(data)
     if header is not None and header[0] == FORMAT and header[1] > VERSION:
         raise NewerFormatError(header[1])
@@ -141,7 +149,8 @@ def decode_file(
     if not tail.startswith(_TAIL_PREFIX) or tail[len(_TAIL_PREFIX):-3] != _digest(body):
         raise DamagedFileError("checksum mismatch")
     try:
-        decoded = decoder.decode(data)
+        with trusted_decode() if trusted else contextlib.nullcontext():
+            decoded = decoder.decode(data)
     except (msgspec.DecodeError, ValueError, TypeError) as exc:
         raise DamagedFileError(f"wrong shape: {exc}") from exc
     if decoded.version != VERSION or decoded.kind != kind or decoded.collection != collection:

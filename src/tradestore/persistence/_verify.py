@@ -43,7 +43,8 @@ class RepairReport(msgspec.Struct):
 def _check(fs: FileSystem, path: Path, decoder: msgspec.json.Decoder[Any], kind: str,
            collection: str, **expect: Any) -> tuple[str, str] | None:
     try:
-        decode_file(fs.read(path), decoder, kind=kind, collection=collection, **expect)
+        decode_file(fs.read(path), decoder, kind=kind, collection=collection, trusted=False,
+                    **expect)
     except FileNotFoundError:
         return None
     except NewerFormatError as exc:
