@@ -83,9 +83,15 @@ async def test_spares_outlive_close_are_adopted_by_the_next_writer_and_are_not_p
     assert await ToyStore(tmp_path, read_only=True).verify() == []
     async with ToyStore(tmp_path) as store:
         assert _spares(folder) == kept  # adopted, not deleted
-        await store.add("a")
-        assert _inode(next(folder.glob("journal-*.json"))) in kept.values()
+        await store.add("a")  # a new file: its folder sync makes the spares' names durable
+        (first,) = folder.glob("journal-*.json")
+        assert _inode(first) not in kept.values()
+        await store.add("b")
+        (second,) = set(folder.glob("journal-*.json")) - {first}
+        assert _inode(second) in kept.values()
     assert not unfinished_writes(folder)
+    async with ToyStore(tmp_path, read_only=True) as reader:
+        assert await reader.all() == {"a": 2, "b": 2}
 
 
 async def test_a_checkpoint_writes_a_document_into_its_oldest_backup(tmp_path: Path) -> None:

@@ -418,10 +418,18 @@ _SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
 def copy_json(value: Any) -> Any:
     """A deep copy of JSON-like data: every dict and list is new, scalars are shared."""
     kind = type(value)
-    if kind is dict:  # the common cases first, without a call per scalar
-        return {k: v if type(v) in _SCALAR_TYPES else copy_json(v) for k, v in value.items()}
+    if kind is dict:  # the common cases first: a C-level copy, then only the containers
+        out = value.copy()
+        for key, item in out.items():
+            if type(item) not in _SCALAR_TYPES:
+                out[key] = copy_json(item)  # same key: the dict does not change size
+        return out
     if kind is list:
-        return [v if type(v) in _SCALAR_TYPES else copy_json(v) for v in value]
+        items = value.copy()
+        for i, item in enumerate(items):
+            if type(item) not in _SCALAR_TYPES:
+                items[i] = copy_json(item)
+        return items
     if isinstance(value, dict):
         return {key: copy_json(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -65,7 +65,7 @@ class StrategyLog(Model):
     def clone(self) -> Self:
         """A deep copy sharing no list or dict with this log."""
         # Inlined: period queries clone every log they return (a hot path).
-        copied = super().clone()
+        copied: Self = self.__copy__()  # type: ignore[attr-defined]  # msgspec.Struct has it
         v: Any = self.what_worked
         copied.what_worked = v.copy() if type(v) is list else copy_container(v)
         v = self.what_didnt_work

@@ -186,6 +186,7 @@ class Collection(Generic[R]):
         # Folded journals renamed to temporary names (durably), to be rewritten in place
         # by later commits instead of creating and deleting a file per commit.
         self._spares: list[Path] = []
+        self._adopted: list[Path] = []  # found at open, usable after the next folder sync
 
     # -- opening -------------------------------------------------------------------------
 
@@ -220,7 +221,13 @@ class Collection(Generic[R]):
         except OSError as exc:
             raise StoreIOError.from_os_error(f"opening {self.folder}", exc) from exc
         self._files = dict(scan.doc_files)
-        self._spares = [self.folder / name for name in scan.spares]
+        # Spares the last writer kept: usable once a folder sync (the first commit's)
+        # has made their names durable, so no earlier name comes back holding new bytes.
+        adopted = [self.folder / name for name in scan.spares]
+        if self._durable:
+            self._adopted = adopted
+        else:
+            self._spares = adopted
         for seq, changes in scan.journals:
             self._journals.append(seq)
             for doc, recs in changes.items():
@@ -423,6 +430,9 @@ class Collection(Generic[R]):
                     raise
                 continue
             self._inflight = None
+            if self._adopted:  # the commit synced the folder: their names are durable
+                self._spares.extend(self._adopted)
+                self._adopted = []
             self._journals.append(seq)
             self._committed_seq = seq
             self._dirty.update(batch.changes)
@@ -508,7 +518,7 @@ class Collection(Generic[R]):
                 seqs[doc] = self._committed_seq
                 self._files.setdefault(doc, doc_file_name(doc))
             names = {doc: self._files[doc] for doc in dirty}
-        room = max(0, self._checkpoint_every - len(self._spares))
+        room = max(0, self._checkpoint_every - len(self._spares) - len(self._adopted))
         try:
             spares = await run_io(self._checkpoint_sync, snaps, names, seqs, covered, room)
         except Exception:

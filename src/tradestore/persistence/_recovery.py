@@ -135,10 +135,6 @@ def scan_folder(
                     result.doc_files.setdefault(doc, name[: -len(BACKUP_SUFFIX)])
         except OSError as exc:
             raise StoreIOError.from_os_error(f"recovering {folder / name}", exc) from exc
-    if result.spares and not read_only:
-        # Kept by the last writer for reuse; syncing the folder now makes sure no
-        # spare's earlier name can come back once it is rewritten in place.
-        fs.fsync_dir(folder)
     result.checkpoint_seq = _read_marker(fs, folder, collection, read_only)
     for seq, name in sorted(journal_names):
         path = folder / name
