@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import aiofiles.os
 
 from tradestore.errors import StoreIOError
-from tradestore.persistence._format import pad_to
+from tradestore.persistence._format import BLOCK, pad_to
 
 __all__ = [
     "FileSystem",
@@ -41,8 +41,6 @@ FILE_MODE = 0o600
 DIR_MODE = 0o700
 TEMP_SUFFIX = ".tmp"
 SPARE_PREFIX = ".spare."
-SPARE_SLACK = 4096  # padding a spare may keep beyond twice the data it is reused for
-BLOCK = 4096  # files are padded to whole blocks of this size
 
 
 def _call(fn: Callable[..., _T], *args: Any) -> _T:
@@ -112,7 +110,7 @@ class FileSystem:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 raise IsADirectoryError(errno.EISDIR, "not a regular file", str(path))
-            if st.st_size > 2 * size + SPARE_SLACK:
+            if st.st_size > 2 * size + BLOCK:  # more padding than a block beyond twice
                 os.ftruncate(fd, size)
                 return fd, size
         except BaseException:

@@ -103,7 +103,7 @@ def scan_folder(
     journal_decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]],
     read_only: bool,
 ) -> FolderScan:
-    """List documents, remove temp leftovers, read the checkpoint marker and every journal."""
+    """List documents and spares, remove other temp leftovers, read the marker and journals."""
     try:
         names = fs.listdir(folder)
     except OSError as exc:
