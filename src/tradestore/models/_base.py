@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Self
 
 import msgspec
 
 from tradestore.errors import ValidationError
+from tradestore.models._validation import is_default_stamp, utc_now
 
 __all__ = ["Model", "trusted_decode"]
 
@@ -35,8 +37,12 @@ class Model(msgspec.Struct):
     """A mutable struct that validates itself when built, decoded or asked to."""
 
     def __post_init__(self) -> None:
+        self._normalize()
         if not getattr(_trust, "on", False):
             self.validate()
+
+    def _normalize(self) -> None:
+        """Cheap normalisation run on every build and decode, trusted or not."""
 
     def validate(self) -> None:
         """Check (and normalise) every field; raise ``ValidationError`` on bad values."""
@@ -47,11 +53,13 @@ class Model(msgspec.Struct):
         return copied
 
     @classmethod
-    def checked(cls, value: object, field: str) -> Self:
+    def checked(cls, value: object, field: str, now: datetime | None = None) -> Self:
         """A validated private copy of ``value`` for a store to keep.
 
         The copy is validated, not ``value``: the caller's object is never changed
-        and cannot change the store later.
+        and cannot change the store later. Time stamps left at their default
+        (see ``is_default_stamp``) are set to ``now``, the store clock's time, when
+        given, else keep the wall-clock time they hold.
 
         :raises ValidationError: ``value`` is not a ``cls`` or is not valid.
         """
@@ -59,5 +67,22 @@ class Model(msgspec.Struct):
             raise ValidationError(f"{field}: expected a {cls.__name__}, got "
                                   f"{type(value).__name__}", field=field)
         copy = value.clone()
+        for name in _stamp_fields(cls):
+            stamp = getattr(copy, name)
+            if is_default_stamp(stamp):
+                setattr(copy, name, now if now is not None else stamp.replace(fold=0))
         copy.validate()
         return copy
+
+
+_STAMPS: dict[type, tuple[str, ...]] = {}
+
+
+def _stamp_fields(cls: type[msgspec.Struct]) -> tuple[str, ...]:
+    """The fields of ``cls`` whose default is the wall-clock now (``utc_now``)."""
+    found = _STAMPS.get(cls)
+    if found is None:
+        found = tuple(f.name for f in msgspec.structs.fields(cls)
+                      if f.default_factory is utc_now)
+        _STAMPS[cls] = found
+    return found

@@ -69,6 +69,7 @@ __all__ = [
     "ensure_text",
     "ensure_token_usage",
     "ensure_url",
+    "is_default_stamp",
     "normalize_symbol",
     "utc_now",
     "validate_identifier",
@@ -119,8 +120,26 @@ def _refield(exc: ValidationError, field: str) -> ValidationError:
 
 
 def utc_now() -> datetime:
-    """The current time as an aware UTC datetime (the default for time stamps)."""
-    return datetime.now(UTC)
+    """The current time as an aware UTC datetime (the default for time stamps).
+
+    The value is marked as a default with ``fold=1`` (which means nothing for UTC:
+    it compares, hashes and encodes as any other UTC time, and no UTC time read
+    from a clock or a file has it), so that a store saving a model stamps the
+    field with its own clock's time instead: see :func:`is_default_stamp`.
+    """
+    return datetime.now(UTC).replace(fold=1)
+
+
+def is_default_stamp(value: object) -> bool:
+    """Whether ``value`` is a time stamp made by :func:`utc_now` as a field default."""
+    return type(value) is datetime and value.fold == 1 and value.tzinfo is UTC
+
+
+def _plain_datetime(value: datetime) -> datetime:
+    """``value`` as a plain ``datetime`` (subclasses such as pandas' Timestamp,
+    pendulum's or freezegun's are turned into one: the encoder takes exact types)."""
+    return datetime(value.year, value.month, value.day, value.hour, value.minute,
+                    value.second, value.microsecond, tzinfo=value.tzinfo, fold=value.fold)
 
 
 def normalize_symbol(value: object, field: str = "symbol") -> str:
@@ -180,7 +199,10 @@ def ensure_aware(value: object, field: str) -> datetime:
         raise _fail(field, "an aware datetime", value)
     if value.tzinfo is None or value.utcoffset() is None:
         raise _fail(field, "an aware datetime (naive datetimes are refused)", value)
+    if type(value) is not datetime:
+        return _plain_datetime(value)
     return value
+
 
 
 def ensure_optional_aware(value: object, field: str) -> datetime | None:
@@ -189,12 +211,17 @@ def ensure_optional_aware(value: object, field: str) -> datetime | None:
 
 
 def ensure_date(value: object, field: str) -> date:
-    """Return ``value`` if it is a date (and not a datetime), or raise."""
+    """Return ``value`` if it is a date (and not a datetime), or raise.
+
+    A subclass of ``date`` (not of ``datetime``) is returned as a plain ``date``.
+    """
     if type(value) is date:
         return value
-    if not isinstance(value, date) or isinstance(value, datetime):
+    if isinstance(value, datetime):
         raise _fail(field, "a date (not a datetime)", value)
-    return value
+    if not isinstance(value, date):
+        raise _fail(field, "a date", value)
+    return date(value.year, value.month, value.day)
 
 
 def ensure_optional_date(value: object, field: str) -> date | None:
@@ -389,7 +416,11 @@ def validate_json(value: object, field: str) -> Any:
         return value
     _walk_json(value, field, 0, [MAX_JSON_BYTES])
     if isinstance(value, dict | list):
-        size = len(msgspec.json.encode(value))
+        try:
+            size = len(msgspec.json.encode(value))
+        except (TypeError, ValueError, OverflowError) as exc:  # a subclass msgspec refuses
+            raise _fail(field, "plain JSON data (no subclasses of str, int or float)",
+                        value) from exc
         if size > MAX_JSON_BYTES:
             raise _fail(field, f"JSON data of at most {MAX_JSON_BYTES} bytes", f"{size} bytes")
     return value

@@ -109,9 +109,9 @@ class FundamentalSnapshot(Model):
     def validate(self) -> None:
         """Check every field and normalise the symbol; raise ``ValidationError`` on bad values."""
         self.symbol = normalize_symbol(self.symbol)
-        ensure_date(self.as_of, "as_of")
+        self.as_of = ensure_date(self.as_of, "as_of")
         ensure_text(self.source, "source")
-        ensure_aware(self.fetched_at, "fetched_at")
+        self.fetched_at = ensure_aware(self.fetched_at, "fetched_at")
         _check_floats(self, _SNAPSHOT_METRICS)
         validate_json_object(self.extra, "extra")
 
@@ -139,9 +139,10 @@ class EarningsReport(Model):
         """Check every field and normalise the symbol; raise ``ValidationError`` on bad values."""
         self.symbol = normalize_symbol(self.symbol)
         validate_identifier(self.fiscal_period, "fiscal_period")
-        ensure_date(self.report_date, "report_date")
+        self.report_date = ensure_date(self.report_date, "report_date")
         _check_floats(self, _EARNINGS_FIGURES)
-        ensure_optional_date(self.next_earnings_date, "next_earnings_date")
+        self.next_earnings_date = ensure_optional_date(self.next_earnings_date,
+                                                       "next_earnings_date")
         validate_json_object(self.extra, "extra")
 
     def clone(self) -> Self:
@@ -175,7 +176,7 @@ class NewsItem(Model, kw_only=True):
         ensure_text(self.summary, "summary")
         self.url = ensure_url(self.url)
         ensure_text(self.source, "source")
-        ensure_aware(self.published_at, "published_at")
+        self.published_at = ensure_aware(self.published_at, "published_at")
         self.sentiment = ensure_optional_finite(
             self.sentiment, "sentiment", minimum=-1.0, maximum=1.0
         )
@@ -212,7 +213,7 @@ class FundamentalAnalysis(Model, kw_only=True):
     def validate(self) -> None:
         """Check every field, normalise symbol and recommendation; raise on bad values."""
         self.symbol = normalize_symbol(self.symbol)
-        ensure_aware(self.analyzed_at, "analyzed_at")
+        self.analyzed_at = ensure_aware(self.analyzed_at, "analyzed_at")
         if isinstance(self.recommendation, str):
             self.recommendation = self.recommendation.strip().lower()
         if not isinstance(self.recommendation, str) or self.recommendation not in RECOMMENDATIONS:

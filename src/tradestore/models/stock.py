@@ -44,15 +44,15 @@ class StockSchedulerState(Model):
         for name in _DATE_FIELDS:
             value = getattr(self, name)
             if value is not None and type(value) is not date:
-                ensure_date(value, name)
+                setattr(self, name, ensure_date(value, name))
         for name in _DATETIME_FIELDS:
             value = getattr(self, name)
             if value is not None and not (
                 type(value) is datetime and type(value.tzinfo) is timezone
             ):
-                ensure_aware(value, name)
+                setattr(self, name, ensure_aware(value, name))
         if type(self.needs_fundamentals_recheck) is not bool:
             ensure_bool(self.needs_fundamentals_recheck, "needs_fundamentals_recheck")
         self.fetch_count = ensure_non_negative_int(self.fetch_count, "fetch_count")
         self.error_count = ensure_non_negative_int(self.error_count, "error_count")
-        ensure_aware(self.updated_at, "updated_at")
+        self.updated_at = ensure_aware(self.updated_at, "updated_at")

@@ -46,7 +46,7 @@ class StrategyLog(Model):
 
     def validate(self) -> None:
         """Check every field; raise ``ValidationError`` naming the first bad one."""
-        ensure_date(self.date, "date")
+        self.date = ensure_date(self.date, "date")
         if self.strategy_type != "":
             validate_strategy_name(self.strategy_type)
         ensure_str_list(self.what_worked, "what_worked")
@@ -59,8 +59,8 @@ class StrategyLog(Model):
         self.pnl_realized = ensure_finite(self.pnl_realized, "pnl_realized")
         ensure_token_usage(self.token_usage)
         validate_json_object(self.metadata, "metadata")
-        ensure_aware(self.created_at, "created_at")
-        ensure_aware(self.updated_at, "updated_at")
+        self.created_at = ensure_aware(self.created_at, "created_at")
+        self.updated_at = ensure_aware(self.updated_at, "updated_at")
 
     def clone(self) -> Self:
         """A deep copy sharing no list or dict with this log."""

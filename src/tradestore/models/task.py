@@ -46,6 +46,9 @@ class TaskType(StrEnum):
     DEEP_FUNDAMENTAL_ANALYSIS = "deep_fundamental_analysis"
 
 
+_KNOWN_TYPES: dict[str, str] = {member.value: member for member in TaskType}
+
+
 class TaskPriority(StrEnum):
     """How urgent a task is; ``rank`` orders them, CRITICAL (0) first."""
 
@@ -105,12 +108,20 @@ class BackgroundTask(Model):
     last_error: str | None = None
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
 
+    def _normalize(self) -> None:
+        # A well-known type is always a TaskType, before and after a reopen (decoding
+        # yields a str); any other identifier stays a plain str.
+        kind = self.task_type
+        if type(kind) is str:
+            self.task_type = _KNOWN_TYPES.get(kind, kind)
+
     def validate(self) -> None:
         """Check every field; raise ``ValidationError`` naming the first bad one."""
         validate_task_id(self.task_id)
         validate_identifier(self.task_type, "task_type")
+        self._normalize()
         self.priority = _coerce_enum(TaskPriority, self.priority, "priority")
-        ensure_aware(self.execute_at, "execute_at")
+        self.execute_at = ensure_aware(self.execute_at, "execute_at")
         if self.interval_seconds is not None:
             interval = ensure_finite(self.interval_seconds, "interval_seconds")
             if interval <= 0:
@@ -122,8 +133,8 @@ class BackgroundTask(Model):
             self.interval_seconds = interval
         ensure_non_negative_int(self.max_retries, "max_retries")
         ensure_non_negative_int(self.retry_count, "retry_count")
-        ensure_optional_aware(self.last_executed, "last_executed")
-        ensure_optional_aware(self.next_execution, "next_execution")
+        self.last_executed = ensure_optional_aware(self.last_executed, "last_executed")
+        self.next_execution = ensure_optional_aware(self.next_execution, "next_execution")
         ensure_bool(self.is_active, "is_active")
         self.status = _coerce_enum(TaskStatus, self.status, "status")
         if self.last_error is not None:

@@ -38,7 +38,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
-from tradestore.errors import StoreCorruptedError, StoreError, StoreIOError
+from tradestore.errors import StoreCorruptedError, StoreError, StoreIOError, ValidationError
 from tradestore.persistence._format import Decoded, encode_file, pad_blocks
 from tradestore.persistence._fs import (
     FileSystem,
@@ -84,6 +84,29 @@ class _Batch:
         self.changes: dict[str, dict[str, Any]] = {}
         self.originals: dict[str, dict[str, Any]] = {}
         self.future: asyncio.Future[None] | None = None
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def _check_encodable(txn: Txn[Any]) -> None:
+    """Refuse, before it joins a batch, a record the journal could not encode.
+
+    A value that passed validation but is not encodable (an unknown subclass of a
+    builtin, say) must fail its own call with ``ValidationError``, never the
+    commit that the other callers of its batch share.
+    """
+    for writes in txn.writes.values():
+        for rec in writes.values():
+            if rec is None:
+                continue
+            try:
+                _ENCODER.encode(rec)
+            except (TypeError, ValueError, OverflowError, msgspec.EncodeError) as exc:
+                raise ValidationError(
+                    f"{type(rec).__name__}: a value cannot be stored: {exc}",
+                    code="unencodable_value",
+                ) from exc
 
 
 def _consume(fut: asyncio.Future[None]) -> None:
@@ -355,6 +378,7 @@ class Collection(Generic[R]):
                     await self._load(doc)
             txn: Txn[R] = Txn(self._docs)
             result = fn(txn)
+            _check_encodable(txn)
             fut = self._apply(txn)
         if fut is not None:
             if self._writer is None or self._writer.done():

@@ -108,7 +108,7 @@ class FundamentalStore(BaseStore):
         """
         await self._ready()
         self._check_writable()
-        snap = FundamentalSnapshot.checked(snapshot, "snapshot")
+        snap = FundamentalSnapshot.checked(snapshot, "snapshot", self.now())
         doc = f"{snap.symbol}/{snap.as_of.year:04d}"
 
         def put(txn: Txn[FundamentalSnapshot]) -> None:
@@ -172,7 +172,7 @@ class FundamentalStore(BaseStore):
         """
         await self._ready()
         self._check_writable()
-        rep = EarningsReport.checked(report, "report")
+        rep = EarningsReport.checked(report, "report", self.now())
 
         def put(txn: Txn[EarningsReport]) -> None:
             txn.put(rep.symbol, rep.fiscal_period, rep)
@@ -208,7 +208,7 @@ class FundamentalStore(BaseStore):
         """
         await self._ready()
         self._check_writable()
-        ana = FundamentalAnalysis.checked(analysis, "analysis")
+        ana = FundamentalAnalysis.checked(analysis, "analysis", self.now())
 
         def put(txn: Txn[FundamentalAnalysis]) -> None:
             txn.put(ana.symbol, _utc_key(ana.analyzed_at), ana)
@@ -249,7 +249,8 @@ class FundamentalStore(BaseStore):
         self._check_writable()
         if isinstance(items, NewsItem | str | bytes) or not isinstance(items, Iterable):
             raise ValidationError("items: expected an iterable of NewsItem", field="items")
-        batch = [NewsItem.checked(item, "items") for item in items]
+        now = self.now()
+        batch = [NewsItem.checked(item, "items", now) for item in items]
         return await self._news.save(batch)
 
     async def get_news(

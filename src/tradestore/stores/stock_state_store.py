@@ -198,7 +198,7 @@ class StockStateStore(StockQueries, BaseStore):
                                   field="states")
         staged: dict[str, tuple[str, StockSchedulerState]] = {}
         for state in states:
-            copy = StockSchedulerState.checked(state, "states")
+            copy = StockSchedulerState.checked(state, "states", self.now())
             sym, doc = self._key(copy.symbol)
             copy.symbol = sym
             staged[sym] = (doc, copy)

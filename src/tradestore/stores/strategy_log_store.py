@@ -146,7 +146,7 @@ class StrategyLogStore(BaseStore):
         await self._ready()
         self._check_writable()
         strategy = validate_strategy_name(strategy_type)
-        incoming = StrategyLog.checked(log, "log")
+        incoming = StrategyLog.checked(log, "log", self.now())
         if incoming.strategy_type not in ("", strategy):
             raise ValidationError(
                 f"log.strategy_type {incoming.strategy_type!r} differs from {strategy!r}",

@@ -65,7 +65,7 @@ class TaskStore(BaseStore):
         """
         await self._ready()
         self._check_writable()
-        stored = BackgroundTask.checked(task, "task")
+        stored = BackgroundTask.checked(task, "task", self.now())
         key = stored.task_id
         doc = _partition(key)
 
@@ -84,7 +84,8 @@ class TaskStore(BaseStore):
         self._check_writable()
         if isinstance(tasks, str | bytes | BackgroundTask) or not isinstance(tasks, Iterable):
             raise ValidationError("tasks: expected an iterable of BackgroundTask", field="tasks")
-        stored = {t.task_id: t for t in (BackgroundTask.checked(t, "tasks") for t in tasks)}
+        now = self.now()
+        stored = {t.task_id: t for t in (BackgroundTask.checked(t, "tasks", now) for t in tasks)}
         if not stored:
             return
         placed = [(_partition(key), key, task) for key, task in stored.items()]
