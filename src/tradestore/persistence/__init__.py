@@ -9,7 +9,8 @@ from tradestore.persistence._fs import (
     is_temp_name,
     run_io,
 )
-from tradestore.persistence._lock import WriterLock
+from tradestore.persistence._lock import LockOwner, WriterLock, read_lock_owner
+from tradestore.persistence._observe import StoreObserver, add_observer, remove_observer
 from tradestore.persistence._store import BaseStore, Clock
 from tradestore.persistence._verify import Problem, RepairReport
 
@@ -20,12 +21,17 @@ __all__ = [
     "Clock",
     "Collection",
     "FileSystem",
+    "LockOwner",
     "Problem",
     "RepairReport",
+    "StoreObserver",
     "Txn",
     "WriterLock",
+    "add_observer",
     "durable_replace",
     "is_spare_name",
     "is_temp_name",
+    "read_lock_owner",
+    "remove_observer",
     "run_io",
 ]

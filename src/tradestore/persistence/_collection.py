@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -53,6 +54,7 @@ from tradestore.persistence._naming import (
     doc_file_name,
     journal_file_name,
 )
+from tradestore.persistence._observe import checkpoint_done, commit_done
 from tradestore.persistence._recovery import (
     FolderScan,
     read_doc,
@@ -420,6 +422,7 @@ class Collection(Generic[R]):
             self._inflight = batch
             seq = self._next_seq
             self._next_seq += 1
+            began = time.perf_counter()
             try:
                 spare = self._spares.pop() if self._spares else None
                 self._journal_bytes += await run_io(self._commit_sync, batch.changes, seq,
@@ -460,6 +463,7 @@ class Collection(Generic[R]):
             self._journals.append(seq)
             self._committed_seq = seq
             self._dirty.update(batch.changes)
+            commit_done(self.folder, began, batch.changes)
             assert batch.future is not None
             batch.future.set_result(None)
             if (len(self._journals) >= self._checkpoint_every
@@ -543,6 +547,7 @@ class Collection(Generic[R]):
                 self._files.setdefault(doc, doc_file_name(doc))
             names = {doc: self._files[doc] for doc in dirty}
         room = max(0, self._checkpoint_every - len(self._spares) - len(self._adopted))
+        began = time.perf_counter()
         try:
             spares = await run_io(self._checkpoint_sync, snaps, names, seqs, covered, room)
         except Exception:
@@ -550,6 +555,7 @@ class Collection(Generic[R]):
             _log.warning("checkpoint of %s failed; its journals are kept", self.folder,
                          exc_info=True)
             return
+        checkpoint_done(self.folder, began, len(snaps))
         self._journals = [s for s in self._journals if s > seq]
         self._spares.extend(spares)
         touched: set[str] = set()

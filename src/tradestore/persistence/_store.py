@@ -32,7 +32,7 @@ from tradestore.errors import StoreClosedError, StoreError, StoreIOError, Valida
 from tradestore.persistence._collection import Collection
 from tradestore.persistence._fs import FileSystem, make_folder, run_io
 from tradestore.persistence._lock import WriterLock
-from tradestore.persistence._naming import BACKUP_SUFFIX
+from tradestore.persistence._naming import BACKUP_SUFFIX, parse_journal_name
 from tradestore.persistence._verify import Problem, RepairReport
 
 __all__ = ["BaseStore", "Clock"]
@@ -43,6 +43,15 @@ R = TypeVar("R", bound=msgspec.Struct)
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _count_journals(folder: Path) -> int:
+    try:
+        return sum(1 for name in os.listdir(folder) if parse_journal_name(name) is not None)
+    except FileNotFoundError:
+        return 0
+    except OSError as exc:
+        raise StoreIOError.from_os_error(f"listing {folder}", exc) from exc
 
 
 class BaseStore:
@@ -166,6 +175,18 @@ class BaseStore:
         for coll in self._collections:
             await coll.drain()
             await coll.checkpoint()
+
+    async def journal_backlog(self) -> int:
+        """How many journal files wait to be folded into documents (read from the folders).
+
+        Works on a read-only store too, and sees the writer's latest commits.
+        """
+        await self._ready()
+        folders = {coll.folder for coll in self._collections}
+        total = 0
+        for folder in folders:
+            total += await run_io(_count_journals, folder)
+        return total
 
     async def close(self) -> None:
         """Wait for pending writes, checkpoint, release the lock. Idempotent."""
