@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
 from tradestore._cli.common import console
 from tradestore._cli.progress import RunProgress, summary_table
+from tradestore._cli.web import dashboard_in_process
 from tradestore.scheduler import (
     SAMPLE_WATCHLIST,
     Scheduler,
@@ -31,6 +33,7 @@ async def run_scheduler(
     concurrency: int,
     failure_rate: float,
     began: float,
+    web: tuple[str, int] | None = None,
 ) -> None:
     """The body of ``tradestore run``."""
     async with open_stores(data_dir) as stores:
@@ -72,8 +75,11 @@ async def run_scheduler(
             grace_period=5.0,
             on_event=on_event,
         )
-        with progress:
-            stats = await (scheduler.run_once() if once else scheduler.run(duration=duration))
+        async with contextlib.AsyncExitStack() as stack:
+            if web is not None:
+                await stack.enter_async_context(dashboard_in_process(stores, scheduler, *web))
+            with progress:
+                stats = await (scheduler.run_once() if once else scheduler.run(duration=duration))
     console.print(summary_table(stats, time.monotonic() - began))
     console.print(
         f"state saved in {data_dir}; 'tradestore status --data-dir {data_dir}' shows it",

@@ -1,0 +1,52 @@
+"""How the dashboard shows times and ages (pure functions, also used as template filters)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+__all__ = ["AGE_CLASSES", "age_class", "age_days", "clock_time", "relative"]
+
+AGE_CLASSES = ("fresh", "aging", "stale", "never")
+"""CSS classes of data age: checked today or yesterday, within a week, older, never."""
+
+
+def relative(when: datetime | None, now: datetime) -> str:
+    """``when`` as a distance from ``now``: ``in 5 min``, ``3 h ago``, ``now``, ``-``."""
+    if when is None:
+        return "-"
+    seconds = (when - now).total_seconds()
+    span = abs(seconds)
+    if span < 1:
+        return "now"
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min"), (1, "s")):
+        if span >= size:
+            amount = f"{int(span // size)} {unit}"
+            break
+    return f"in {amount}" if seconds > 0 else f"{amount} ago"
+
+
+def clock_time(when: datetime | None) -> str:
+    """``when`` in UTC as ``2026-12-01 21:40:05 UTC`` (``-`` for None)."""
+    if when is None:
+        return "-"
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def age_days(day: date | datetime | None, today: date) -> int | None:
+    """Whole days from ``day`` to ``today`` (None for never)."""
+    if day is None:
+        return None
+    if isinstance(day, datetime):
+        day = day.date()
+    return (today - day).days
+
+
+def age_class(days: int | None) -> str:
+    """The colour class of data ``days`` old: fresh (<= 1), aging (<= 7), stale, never."""
+    if days is None:
+        return "never"
+    if days <= 1:
+        return "fresh"
+    if days <= 7:
+        return "aging"
+    return "stale"

@@ -1,0 +1,92 @@
+"""The dashboard's state: the stores, the scheduler (if any), the token, refreshes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tradestore.scheduler import Scheduler, Stores, utc_now
+from tradestore.web._actions import new_token
+from tradestore.web._health import HealthView, VerifyRunner, health_view
+from tradestore.web._metrics import DashboardMetrics
+
+__all__ = ["Dashboard"]
+
+
+class Dashboard:
+    """What every route of one app shares."""
+
+    def __init__(
+        self,
+        stores: Stores,
+        *,
+        scheduler: Scheduler | None,
+        token: str | None,
+        clock: Callable[[], datetime] | None,
+        refresh_seconds: float,
+        verify_interval: float,
+        reload_interval: float,
+    ) -> None:
+        self.stores = stores
+        self.scheduler = scheduler
+        self.writer = not stores.tasks.read_only
+        # Actions go through the writer's stores only; a writer app always has a token.
+        self.token = (token or new_token()) if self.writer else None
+        self.clock = clock or utc_now
+        self.refresh_seconds = refresh_seconds
+        self.reload_interval = reload_interval
+        self.verify = VerifyRunner(stores, self.clock, verify_interval)
+        folder: Path | None = getattr(stores.tasks, "data_dir", None)
+        self.metrics = DashboardMetrics(folder)
+        self._reload_lock = asyncio.Lock()
+        self._reloaded = -float("inf")
+        if scheduler is not None:
+            self._subscribe(scheduler)
+
+    def _subscribe(self, scheduler: Scheduler) -> None:
+        subscribe: Any = getattr(scheduler, "subscribe", None)
+        if subscribe is not None:
+            subscribe(self.metrics.on_event)
+            return
+        previous = scheduler.on_event  # a scheduler without subscribe(): chain on_event
+
+        def both(event: Any) -> None:
+            if previous is not None:
+                previous(event)
+            self.metrics.on_event(event)
+
+        scheduler.on_event = both
+
+    @property
+    def actions(self) -> bool:
+        """Whether run now / pause / resume / retry are offered."""
+        return self.writer
+
+    def wake(self) -> Callable[[], None] | None:
+        """The scheduler's ``wake()`` (start due tasks now), if there is one."""
+        return getattr(self.scheduler, "wake", None) if self.scheduler is not None else None
+
+    async def refresh(self) -> None:
+        """A read-only app re-reads the files (at most every ``reload_interval`` seconds).
+
+        Concurrent requests share one reload. A writer's stores are always current.
+        """
+        self.verify.poke()
+        if self.writer or time.monotonic() - self._reloaded < self.reload_interval:
+            return
+        async with self._reload_lock:
+            if time.monotonic() - self._reloaded < self.reload_interval:
+                return
+            s = self.stores
+            for store in (s.tasks, s.stocks, s.strategy_logs, s.fundamentals):
+                await store.reload()
+            self._reloaded = time.monotonic()
+
+    async def health(self) -> HealthView:
+        """The health strip now."""
+        return await health_view(self.stores, self.clock(), self.verify.result,
+                                 writer=self.writer)
