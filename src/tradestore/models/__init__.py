@@ -39,6 +39,13 @@ from tradestore.models.fundamental import (
     NewsItem,
     news_id_for_url,
 )
+from tradestore.models.run import (
+    MAX_TASK_HISTORY,
+    RunOutcome,
+    SchedulerHeartbeat,
+    TaskRun,
+    append_run,
+)
 from tradestore.models.stock import StockSchedulerState
 from tradestore.models.strategy import PerformanceSummary, StrategyLog
 from tradestore.models.task import BackgroundTask, TaskPriority, TaskStatus, TaskType
@@ -50,6 +57,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_LIST_ITEMS",
     "MAX_SYMBOL_CHARS",
+    "MAX_TASK_HISTORY",
     "MAX_TEXT_CHARS",
     "MAX_URL_CHARS",
     "RECOMMENDATIONS",
@@ -59,11 +67,15 @@ __all__ = [
     "FundamentalSnapshot",
     "NewsItem",
     "PerformanceSummary",
+    "RunOutcome",
+    "SchedulerHeartbeat",
     "StockSchedulerState",
     "StrategyLog",
     "TaskPriority",
+    "TaskRun",
     "TaskStatus",
     "TaskType",
+    "append_run",
     "copy_json",
     "ensure_aware",
     "ensure_bool",

@@ -3,6 +3,7 @@
 Tasks are spread over 16 documents by a stable hash of their id
 (``zlib.crc32(task_id) % 16``), so one change rewrites a small document at
 checkpoint time, and the whole collection is loaded at ``initialize()``.
+Scheduler heartbeats are a second collection, in ``tasks/heartbeats/``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from tradestore.errors import NotFoundError, ValidationError
 from tradestore.models import (
     BackgroundTask,
+    SchedulerHeartbeat,
     TaskPriority,
     TaskStatus,
     ensure_aware,
@@ -25,6 +27,7 @@ from tradestore.models import (
     validate_task_id,
 )
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
+from tradestore.stores._heartbeats import HeartbeatBook
 
 __all__ = ["TaskStore"]
 
@@ -56,6 +59,9 @@ class TaskStore(BaseStore):
     ) -> None:
         super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs)
         self._tasks = self._collection(None, "tasks", BackgroundTask, lazy=False)
+        self._beats = HeartbeatBook(
+            self._collection("heartbeats", "heartbeats", SchedulerHeartbeat, lazy=False)
+        )
 
     async def save(self, task: BackgroundTask) -> None:
         """Insert or replace ``task`` (a copy is stored); durable when this returns.
@@ -204,6 +210,46 @@ class TaskStore(BaseStore):
         ]
         due.sort(key=lambda task: (task.priority.rank, task.run_at, task.task_id))
         return [task.clone() for task in due[:cap]]
+
+    # -- heartbeats ------------------------------------------------------------------------
+
+    async def record_heartbeat(self, beat: SchedulerHeartbeat) -> None:
+        """Insert or replace the heartbeat of ``beat.scheduler_id``; durable when this returns.
+
+        :raises ValidationError: ``beat`` is not a valid SchedulerHeartbeat.
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        await self._ready()
+        self._check_writable()
+        await self._beats.record(SchedulerHeartbeat.checked(beat, "beat", self.now()))
+
+    async def heartbeats(self) -> list[SchedulerHeartbeat]:
+        """Copies of every scheduler's heartbeat, newest ``last_beat`` first.
+
+        :raises StoreClosedError: the store was closed.
+        """
+        await self._ready()
+        return await self._beats.all()
+
+    async def delete_heartbeat(self, scheduler_id: str) -> bool:
+        """Remove one scheduler's heartbeat; True if it existed. Durable when this returns.
+
+        :raises ValidationError: ``scheduler_id`` is malformed.
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        await self._ready()
+        self._check_writable()
+        return await self._beats.delete(validate_identifier(scheduler_id, "scheduler_id"))
+
+    async def prune_heartbeats(self, before: datetime) -> int:
+        """Remove the heartbeats whose ``last_beat`` is older than ``before``; return how many.
+
+        :raises ValidationError: ``before`` is naive.
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        await self._ready()
+        self._check_writable()
+        return await self._beats.prune(ensure_aware(before, "before"))
 
     async def _all(self) -> list[BackgroundTask]:
         """Every cached task (the cache's own objects: copy before handing out)."""
