@@ -40,8 +40,21 @@ from tradestore.models.fundamental import (
     news_id_for_url,
 )
 from tradestore.models.stock import StockSchedulerState
-from tradestore.models.strategy import PerformanceSummary, StrategyLog
-from tradestore.models.task import BackgroundTask, TaskPriority, TaskStatus, TaskType
+from tradestore.models.strategy import (
+    TOKEN_SETTING_WORDS,
+    PerformanceSummary,
+    StrategyLog,
+    is_token_counter,
+    merge_token_usage,
+)
+from tradestore.models.task import (
+    BackgroundTask,
+    TaskPriority,
+    TaskStatus,
+    TaskType,
+    count_statuses,
+    parse_status,
+)
 
 __all__ = [
     "MAX_COUNT",
@@ -53,6 +66,7 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "MAX_URL_CHARS",
     "RECOMMENDATIONS",
+    "TOKEN_SETTING_WORDS",
     "BackgroundTask",
     "EarningsReport",
     "FundamentalAnalysis",
@@ -65,6 +79,7 @@ __all__ = [
     "TaskStatus",
     "TaskType",
     "copy_json",
+    "count_statuses",
     "ensure_aware",
     "ensure_bool",
     "ensure_date",
@@ -78,8 +93,11 @@ __all__ = [
     "ensure_text",
     "ensure_token_usage",
     "ensure_url",
+    "is_token_counter",
+    "merge_token_usage",
     "news_id_for_url",
     "normalize_symbol",
+    "parse_status",
     "utc_now",
     "validate_identifier",
     "validate_json",
