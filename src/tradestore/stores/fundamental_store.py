@@ -14,6 +14,8 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Iterable
+from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 from tradestore.errors import ValidationError
 from tradestore.models import (
@@ -30,6 +32,7 @@ from tradestore.models import (
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
 from tradestore.stores._doc_index import DocIndex
 from tradestore.stores._news import NewsArchive
+from tradestore.stores._stock_rules import zone
 
 __all__ = ["FundamentalStore"]
 
@@ -59,16 +62,19 @@ class FundamentalStore(BaseStore):
     """
 
     folder_name = "fundamentals"
+    handle_attrs: ClassVar[frozenset[str]] = frozenset({"tz"})
 
     def __init__(
         self,
         data_dir: str | os.PathLike[str],
         *,
+        tz: str | ZoneInfo = "UTC",
         durable: bool = True,
         read_only: bool = False,
         clock: Clock | None = None,
         fs: FileSystem | None = None,
     ) -> None:
+        self.tz = zone(tz)  # whose calendar day save_analysis(replace_same_day=True) uses
         super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs)
         self._snapshots = self._collection("snapshots", "snapshots", FundamentalSnapshot,
                                            lazy=True)

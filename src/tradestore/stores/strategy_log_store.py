@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import os
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from tradestore.errors import ValidationError
 from tradestore.models import (
@@ -24,6 +24,7 @@ from tradestore.models import (
 )
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
 from tradestore.stores._doc_index import DocIndex
+from tradestore.stores._stock_rules import zone
 from tradestore.stores._strategy_rules import merge_logs, top_items
 from tradestore.stores._strategy_rules import month_of as _month
 
@@ -34,16 +35,6 @@ _log = logging.getLogger(__name__)
 
 def _parse_month(text: str) -> str | None:
     return text if len(text) == 7 else None
-
-
-def _parse_tz(tz: object) -> ZoneInfo:
-    """The IANA zone named ``tz``; raise ``ValidationError`` if unknown."""
-    if not isinstance(tz, str) or not tz or len(tz) > 128:
-        raise ValidationError(f"tz: expected an IANA zone name, got {tz!r:.80}", field="tz")
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(f"tz: unknown time zone {tz!r:.80}", field="tz") from exc
 
 
 class StrategyLogStore(BaseStore):
@@ -60,13 +51,13 @@ class StrategyLogStore(BaseStore):
         self,
         data_dir: str | os.PathLike[str],
         *,
-        tz: str = "UTC",
+        tz: str | ZoneInfo = "UTC",
         durable: bool = True,
         read_only: bool = False,
         clock: Clock | None = None,
         fs: FileSystem | None = None,
     ) -> None:
-        self.tz = _parse_tz(tz)
+        self.tz = zone(tz)
         super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs)
         self._logs = self._collection(None, "strategy_logs", StrategyLog, lazy=True)
         # strategy -> months that may hold logs (a superset: empty months are harmless).
