@@ -270,9 +270,7 @@ def create_app(
         view = await tasks_view(stores, status=None, task_type=None)
         if dash.scheduler is None:
             for task in await stores.tasks.list_tasks():
-                runs = [(r.finished_at, str(r.outcome), float(r.duration_seconds))
-                        for r in getattr(task, "history", None) or []]
-                dash.metrics.count_history(task.task_id, str(task.task_type), runs)
+                dash.metrics.count_history(task)
         counts = {k: v for k, v in view.counts.items() if k != "paused"}
         return Response(dash.metrics.render(health, counts), media_type=CONTENT_TYPE)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -88,11 +87,8 @@ def _stores(stores: Stores) -> list[BaseStore]:
 
 async def heartbeat_views(stores: Stores, now: datetime) -> list[HeartbeatView]:
     """Every scheduler heartbeat the task store keeps, newest first."""
-    # Read defensively: the heartbeat API may be missing from a store (an older backend).
-    reader = getattr(stores.tasks, "heartbeats", None)
-    beats: Sequence[Any] = await reader() if reader is not None else []
     views = []
-    for beat in beats:
+    for beat in await stores.tasks.heartbeats():
         views.append(
             HeartbeatView(
                 scheduler_id=beat.scheduler_id,
@@ -101,7 +97,7 @@ async def heartbeat_views(stores: Stores, now: datetime) -> list[HeartbeatView]:
                 started_at=beat.started_at,
                 last_beat=beat.last_beat,
                 age_seconds=max(0.0, (now - beat.last_beat).total_seconds()),
-                alive=bool(beat.is_alive(now)),
+                alive=beat.is_alive(now),
                 running=list(beat.running),
                 stopped_at=beat.stopped_at,
             )

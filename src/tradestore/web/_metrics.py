@@ -16,6 +16,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from tradestore import BackgroundTask
 from tradestore.persistence import add_observer
 from tradestore.scheduler import TaskEvent
 from tradestore.web._health import HealthView
@@ -24,8 +25,6 @@ __all__ = ["CONTENT_TYPE", "DashboardMetrics"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-_OUTCOMES = {"succeeded": "succeeded", "failed": "failed", "retry": "retry",
-             "cancelled": "cancelled", "recovered": "crashed"}
 _FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000)
 _TASK = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -89,34 +88,30 @@ class DashboardMetrics:
             self.checkpoint_seconds.labels(label).observe(seconds)
 
     def on_event(self, event: TaskEvent) -> None:
-        """Scheduler subscriber: count finished runs as they happen."""
+        """Scheduler subscriber: count each run as its outcome becomes durable."""
         self._from_events = True
-        outcome = _OUTCOMES.get(event.kind)
-        if outcome is None:
+        if event.run is None:  # "started", or "lost" (left to crash recovery)
             return
-        self.task_runs.labels(event.task_type, outcome).inc()
-        if event.duration is not None:
-            self.task_seconds.labels(event.task_type).observe(event.duration)
+        self.task_runs.labels(event.task_type, str(event.run.outcome)).inc()
+        self.task_seconds.labels(event.task_type).observe(event.run.duration_seconds)
 
-    def count_history(self, task_id: str, task_type: str, runs: list[tuple[datetime, str, float]]
-                      ) -> None:
-        """Count the runs (finished_at, outcome, seconds) of a task not seen before.
+    def count_history(self, task: BackgroundTask) -> None:
+        """Count the runs in ``task.history`` not seen before.
 
         Used when the scheduler's events are not available (a read-only serve).
         The first look at a task only marks its existing runs as seen, so a
         restart of the dashboard does not count the same runs twice.
         """
-        if self._from_events or not runs:
+        if self._from_events or not task.history:
             return
-        newest = max(finished for finished, _, _ in runs)
-        seen = self._seen_runs.get(task_id)
-        self._seen_runs[task_id] = newest
+        seen = self._seen_runs.get(task.task_id)
+        self._seen_runs[task.task_id] = max(run.finished_at for run in task.history)
         if seen is None:
             return
-        for finished, outcome, seconds in runs:
-            if finished > seen:
-                self.task_runs.labels(task_type, outcome).inc()
-                self.task_seconds.labels(task_type).observe(seconds)
+        for run in task.history:
+            if run.finished_at > seen:
+                self.task_runs.labels(str(task.task_type), str(run.outcome)).inc()
+                self.task_seconds.labels(str(task.task_type)).observe(run.duration_seconds)
 
     def render(self, health: HealthView, counts: dict[str, int]) -> bytes:
         """The text exposition, with the scrape-time gauges set from ``health`` and ``counts``."""

@@ -133,7 +133,6 @@ class StockRow(msgspec.Struct, kw_only=True):
 
 
 def _history(task: BackgroundTask) -> list[RunView]:
-    runs = getattr(task, "history", None) or []  # absent on stores without run history
     return [
         RunView(
             started_at=run.started_at,
@@ -141,9 +140,9 @@ def _history(task: BackgroundTask) -> list[RunView]:
             outcome=str(run.outcome),
             duration_seconds=float(run.duration_seconds),
             error=run.error,
-            host=str(getattr(run, "host", "")),
+            host=run.host,
         )
-        for run in runs
+        for run in task.history
     ]
 
 

@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from tradestore.scheduler import Scheduler, Stores, utc_now
 from tradestore.web._actions import new_token
@@ -45,21 +44,7 @@ class Dashboard:
         self._reload_lock = asyncio.Lock()
         self._reloaded = -float("inf")
         if scheduler is not None:
-            self._subscribe(scheduler)
-
-    def _subscribe(self, scheduler: Scheduler) -> None:
-        subscribe: Any = getattr(scheduler, "subscribe", None)
-        if subscribe is not None:
-            subscribe(self.metrics.on_event)
-            return
-        previous = scheduler.on_event  # a scheduler without subscribe(): chain on_event
-
-        def both(event: Any) -> None:
-            if previous is not None:
-                previous(event)
-            self.metrics.on_event(event)
-
-        scheduler.on_event = both
+            scheduler.subscribe(self.metrics.on_event)
 
     @property
     def actions(self) -> bool:
@@ -68,7 +53,7 @@ class Dashboard:
 
     def wake(self) -> Callable[[], None] | None:
         """The scheduler's ``wake()`` (start due tasks now), if there is one."""
-        return getattr(self.scheduler, "wake", None) if self.scheduler is not None else None
+        return self.scheduler.wake if self.scheduler is not None else None
 
     async def refresh(self) -> None:
         """A read-only app re-reads the files (at most every ``reload_interval`` seconds).
