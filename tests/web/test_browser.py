@@ -171,6 +171,9 @@ def test_run_web_updates_live_and_acts_only_with_the_token(
         page.goto(f"{base}/#token={token}")
         assert "#token" not in page.url  # taken out of the address bar
         page.evaluate("window.__marker = 'no reload'")
+        page.wait_for_selector("#heartbeat.hb-alive")  # the scheduler's heartbeat
+        assert get(base + "/healthz")[0] == 200
+        assert f"pid {writer.proc.pid}" in page.locator("#writer").inner_text()
 
         # A run started outside the page appears in it without a reload.
         row = 'tr[data-task="earnings-check"]'
@@ -211,6 +214,7 @@ def test_run_web_updates_live_and_acts_only_with_the_token(
         # A read-only dashboard beside the running writer sees its new commits.
         with Process("serve", "--data-dir", data, "--port", str(reader_port)) as reader:
             reader.wait_http(f"http://127.0.0.1:{reader_port}/healthz")
+            assert get(f"http://127.0.0.1:{reader_port}/healthz")[0] == 200  # beside it
             watcher = browser.new_page()
             try:
                 watcher.goto(f"http://127.0.0.1:{reader_port}/")

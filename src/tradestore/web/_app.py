@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tradestore import NotFoundError, TaskStatus, TradingError
 from tradestore.scheduler import Scheduler, Stores
 from tradestore.web._actions import ACTIONS, Action, ActionRefused, apply_action, token_matches
-from tradestore.web._format import clock_time, relative
+from tradestore.web._format import clock_time, millis, relative
 from tradestore.web._metrics import CONTENT_TYPE
 from tradestore.web._pages import (
     PERIODS,
@@ -147,6 +147,7 @@ def create_app(
         return templates.TemplateResponse(
             request, name,
             {"health": health, "now": now, "rel": partial(relative, now=now), "at": clock_time,
+             "ms": millis,
              "base": request.scope.get("root_path", ""), "actions": dash.actions,
              "refresh_ms": int(dash.refresh_seconds * 1000),
              "fragment": request.headers.get(_FRAGMENT_HEADER) == "1", **context},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-__all__ = ["AGE_CLASSES", "age_class", "age_days", "clock_time", "relative"]
+__all__ = ["AGE_CLASSES", "age_class", "age_days", "clock_time", "millis", "relative"]
 
 AGE_CLASSES = ("fresh", "aging", "stale", "never")
 """CSS classes of data age: checked today or yesterday, within a week, older, never."""
@@ -50,3 +50,13 @@ def age_class(days: int | None) -> str:
     if days <= 7:
         return "aging"
     return "stale"
+
+
+def millis(seconds: float) -> str:
+    """A duration as ``0.4 ms``, ``83 ms`` or ``2.5 s``."""
+    ms = seconds * 1000
+    if ms < 10:
+        return f"{ms:.1f} ms"
+    if ms < 10_000:
+        return f"{ms:.0f} ms"
+    return f"{seconds:.1f} s"

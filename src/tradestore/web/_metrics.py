@@ -61,7 +61,7 @@ class DashboardMetrics:
             "Seconds since the newest scheduler heartbeat (NaN: never).", registry=r)
         self.scheduler_alive = Gauge(
             "tradestore_scheduler_alive", "1 while a scheduler heartbeat is fresh.", registry=r)
-        self._seen_runs: dict[str, datetime] = {}
+        self._seen_runs: dict[str, datetime | None] = {}
         self._from_events = False
         if self._root is not None:
             add_observer(self)
@@ -102,14 +102,16 @@ class DashboardMetrics:
         The first look at a task only marks its existing runs as seen, so a
         restart of the dashboard does not count the same runs twice.
         """
-        if self._from_events or not task.history:
+        if self._from_events:
             return
+        first = task.task_id not in self._seen_runs
         seen = self._seen_runs.get(task.task_id)
-        self._seen_runs[task.task_id] = max(run.finished_at for run in task.history)
-        if seen is None:
+        newest = max((run.finished_at for run in task.history), default=seen)
+        self._seen_runs[task.task_id] = newest
+        if first:
             return
         for run in task.history:
-            if run.finished_at > seen:
+            if seen is None or run.finished_at > seen:
                 self.task_runs.labels(str(task.task_type), str(run.outcome)).inc()
                 self.task_seconds.labels(str(task.task_type)).observe(run.duration_seconds)
 
