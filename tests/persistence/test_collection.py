@@ -26,6 +26,7 @@ from tradestore.errors import (
     ValidationError,
 )
 from tradestore.persistence import FileSystem
+from tradestore.persistence._store import _OPEN
 
 ROOT = str(Path(__file__).resolve().parents[2])
 SRC = str(Path(ROOT) / "src")
@@ -310,6 +311,9 @@ async def test_unclosed_store_warns(tmp_path: Path) -> None:
     with pytest.warns(ResourceWarning, match="never closed"):
         store.__del__()
     store._state = "closed"
+    # The store was leaked on purpose: take it out of the process's registry of open
+    # stores too, or later tests that check nothing is left open would see it.
+    _OPEN.pop(store._share_key, None)
 
 
 async def test_unwritable_folder_gives_store_io_error(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tradestore import BackgroundTask, SchedulerHeartbeat, TaskStore
 from tradestore.scheduler import HandlerContext, Scheduler, Stores
+from tradestore.web._state import folder_signature
 
 from .conftest import NOW, XSS, call, client_for, clock
 
@@ -130,3 +131,16 @@ def test_the_writer_and_verify_results_are_shown(demo: Path) -> None:
         assert verify["ok"] is False
         assert any(str(doc) in line for line in verify["damaged"])
         assert "damaged" in client.get("/").text
+
+
+async def _touch(data: Path) -> None:
+    async with TaskStore(data, clock=clock) as tasks:
+        await tasks.update("news", retry_count=1)
+
+
+def test_a_read_only_dashboard_rereads_only_what_changed(demo: Path) -> None:
+    roots = [demo / name for name in ("tasks", "stock_state", "strategy_logs", "fundamentals")]
+    before = folder_signature(roots)
+    assert folder_signature(roots) == before  # nothing written: nothing to re-read
+    asyncio.run(_touch(demo))
+    assert folder_signature(roots) != before

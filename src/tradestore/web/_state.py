@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -13,7 +14,28 @@ from tradestore.web._actions import new_token
 from tradestore.web._health import HealthView, VerifyRunner, health_view
 from tradestore.web._metrics import DashboardMetrics
 
-__all__ = ["Dashboard"]
+__all__ = ["Dashboard", "folder_signature"]
+
+FULL_RELOAD_EVERY = 30.0
+"""Seconds after which a read-only dashboard re-reads the files even if they look unchanged."""
+
+
+def folder_signature(roots: list[Path]) -> tuple[object, ...]:
+    """What changes whenever a writer commits or checkpoints: names and mtimes of the folders.
+
+    Every commit creates a journal name and every checkpoint renames files, so an
+    unchanged signature means there is nothing new to read (the periodic full
+    reload covers a change within one timestamp tick).
+    """
+    parts: list[object] = []
+    for root in roots:
+        for folder in (root, *sorted(p for p in root.glob("*/") if p.name != "quarantine")):
+            try:
+                parts.append((str(folder), folder.stat().st_mtime_ns,
+                              tuple(sorted(os.listdir(folder)))))
+            except OSError:
+                parts.append((str(folder), None))
+    return tuple(parts)
 
 
 class Dashboard:
@@ -43,6 +65,8 @@ class Dashboard:
         self.metrics = DashboardMetrics(folder)
         self._reload_lock = asyncio.Lock()
         self._reloaded = -float("inf")
+        self._full_reload = -float("inf")
+        self._signature: tuple[object, ...] | None = None
         if scheduler is not None:
             scheduler.subscribe(self.metrics.on_event)
 
@@ -58,7 +82,9 @@ class Dashboard:
     async def refresh(self) -> None:
         """A read-only app re-reads the files (at most every ``reload_interval`` seconds).
 
-        Concurrent requests share one reload. A writer's stores are always current.
+        Only when they changed (see :func:`folder_signature`), or after
+        ``FULL_RELOAD_EVERY`` seconds; concurrent requests share one reload. A
+        writer's stores are always current.
         """
         self.verify.poke()
         if self.writer or time.monotonic() - self._reloaded < self.reload_interval:
@@ -67,8 +93,14 @@ class Dashboard:
             if time.monotonic() - self._reloaded < self.reload_interval:
                 return
             s = self.stores
-            for store in (s.tasks, s.stocks, s.strategy_logs, s.fundamentals):
-                await store.reload()
+            stores = (s.tasks, s.stocks, s.strategy_logs, s.fundamentals)
+            roots = [Path(store.folder) for store in stores]
+            signature = await asyncio.to_thread(folder_signature, roots)
+            now = time.monotonic()
+            if signature != self._signature or now - self._full_reload >= FULL_RELOAD_EVERY:
+                for store in stores:
+                    await store.reload()
+                self._signature, self._full_reload = signature, now
             self._reloaded = time.monotonic()
 
     async def health(self) -> HealthView:
