@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tradestore.web._app import _plotly_bundle
+from tradestore.web._assets import plotly_bundle
 
 from .conftest import STRATEGY_DAYS, TODAY, XSS, call, client_for, daily_pnl
 
@@ -112,7 +112,7 @@ def test_fragments_are_the_content_only(demo: Path) -> None:
 
 
 def test_the_chart_bundle_comes_from_the_installed_plotly(demo: Path) -> None:
-    bundle = _plotly_bundle()
+    bundle = plotly_bundle()
     assert bundle is not None
     assert "site-packages" in str(bundle) or "dist-packages" in str(bundle)
     with client_for(demo, read_only=True) as (client, _):

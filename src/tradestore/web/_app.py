@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -20,12 +18,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tradestore import NotFoundError, TaskStatus, TradingError
 from tradestore.scheduler import Scheduler, Stores
 from tradestore.web._actions import ACTIONS, Action, ActionRefused, apply_action, token_matches
+from tradestore.web._assets import asset_files
 from tradestore.web._format import clock_time, millis, relative
+from tradestore.web._guard import Guard
 from tradestore.web._metrics import CONTENT_TYPE
 from tradestore.web._pages import (
     PERIODS,
@@ -43,59 +42,7 @@ _log = logging.getLogger(__name__)
 TOKEN_HEADER = "X-Tradestore-Token"
 """The request header (or form field ``token``) an action must carry."""
 _FRAGMENT_HEADER = "x-tradestore-fragment"
-_STATIC = Path(__file__).with_name("static")
-_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-        "form-action 'self'")
 _STATUSES = {*(str(s) for s in TaskStatus), "paused"}
-
-
-def _plotly_bundle() -> Path | None:
-    """plotly.js as shipped inside the installed plotly package (never a CDN)."""
-    spec = importlib.util.find_spec("plotly")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
-    return path if path.is_file() else None
-
-
-def _assets() -> dict[str, Path]:
-    """The only files the app serves: a fixed map from name to file, no path lookups."""
-    files = {"dashboard.css": _STATIC / "dashboard.css", "dashboard.js": _STATIC / "dashboard.js"}
-    bundle = _plotly_bundle()
-    if bundle is not None:
-        files["plotly.min.js"] = bundle
-    return files
-
-
-class _Guard:
-    """Security headers on every response; a cross-origin POST is refused outright."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope["headers"])
-        origin = headers.get(b"origin")
-        if scope["method"] == "POST" and origin is not None:
-            host = headers.get(b"host", b"")
-            if origin.split(b"://", 1)[-1] != host:
-                await _json({"error": "cross-origin request refused"}, 403)(scope, receive, send)
-                return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                extra = [(b"content-security-policy", _CSP.encode()),
-                         (b"x-content-type-options", b"nosniff"),
-                         (b"referrer-policy", b"no-referrer"),
-                         (b"x-frame-options", b"DENY")]
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def _json(value: Any, status: int = 200) -> Response:
@@ -137,7 +84,7 @@ def create_app(
     env = Environment(loader=PackageLoader("tradestore.web", "templates"), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True)
     templates = Jinja2Templates(env=env)
-    assets = _assets()
+    assets = asset_files()
 
     async def page(request: Request, name: str, status_code: int = 200,
                    **context: Any) -> Response:
@@ -296,7 +243,7 @@ def create_app(
         Route("/metrics", metrics),
         Route("/assets/{name}", asset),
     ]
-    middleware = [Middleware(_Guard)]
+    middleware = [Middleware(Guard)]
     if allowed_hosts is not None:
         middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)))
     app = Starlette(routes=routes, middleware=middleware)
