@@ -22,6 +22,7 @@ __all__ = [
     "WriterView",
     "health_view",
     "heartbeat_views",
+    "store_name",
 ]
 
 _log = logging.getLogger(__name__)
@@ -85,6 +86,12 @@ def _stores(stores: Stores) -> list[BaseStore]:
     return [stores.tasks, stores.stocks, stores.strategy_logs, stores.fundamentals]
 
 
+def store_name(store: object) -> str:
+    """The store's folder name (``tasks``...), or its class name on a backend without folders."""
+    name = getattr(store, "folder_name", None)
+    return name if isinstance(name, str) else type(store).__name__
+
+
 async def heartbeat_views(stores: Stores, now: datetime) -> list[HeartbeatView]:
     """Every scheduler heartbeat the task store keeps, newest first."""
     views = []
@@ -106,8 +113,8 @@ async def heartbeat_views(stores: Stores, now: datetime) -> list[HeartbeatView]:
 
 
 def _writer(store: BaseStore) -> WriterView:
-    name = store.folder_name
-    folder: Path | None = getattr(store, "folder", None)
+    name = store_name(store)
+    folder: Path | None = getattr(store, "folder", None)  # a file backend's folder
     owner = read_lock_owner(folder) if folder is not None else None
     if owner is None:
         return WriterView(store=name)
@@ -174,7 +181,7 @@ async def health_view(
     for store in _stores(stores):
         count = getattr(store, "journal_backlog", None)
         if count is not None:
-            backlog[store.folder_name] = await count()
+            backlog[store_name(store)] = await count()
     return HealthView(
         now=now,
         mode="writer" if writer else "read-only",

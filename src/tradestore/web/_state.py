@@ -94,10 +94,14 @@ class Dashboard:
                 return
             s = self.stores
             stores = (s.tasks, s.stocks, s.strategy_logs, s.fundamentals)
-            roots = [Path(store.folder) for store in stores]
-            signature = await asyncio.to_thread(folder_signature, roots)
+            folders = [getattr(store, "folder", None) for store in stores]
+            signature: tuple[object, ...] | None = None
+            if all(folder is not None for folder in folders):  # files: reload only on change
+                roots = [Path(folder) for folder in folders if folder is not None]
+                signature = await asyncio.to_thread(folder_signature, roots)
             now = time.monotonic()
-            if signature != self._signature or now - self._full_reload >= FULL_RELOAD_EVERY:
+            if (signature is None or signature != self._signature
+                    or now - self._full_reload >= FULL_RELOAD_EVERY):
                 for store in stores:
                     await store.reload()
                 self._signature, self._full_reload = signature, now
