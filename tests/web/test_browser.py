@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.cli.conftest import run_cli
-from tradestore import StrategyLog, StrategyLogStore
+from tradestore import StrategyLog, StrategyLogStore, TaskStore
 
 from .conftest import XSS, seed_async
 from .servers import Process, free_port, get, post
@@ -100,6 +100,14 @@ def test_serve_shows_every_page_and_keeps_store_text_as_text(
         error = page.locator('tr[data-task="broken"] td.error').inner_text()
         assert error == f"RuntimeError: {XSS}"
         _no_xss(page)
+        # The dashboard holds no lock: a writer opens beside it at once, and what it
+        # writes shows up in the open page without a reload.
+        page.evaluate("window.__marker = 'no reload'")
+        _run(_write_beside(data))
+        page.wait_for_function(
+            "() => document.querySelector('tr[data-task=\"news\"] td.error').textContent"
+            " === 'written beside the dashboard'", timeout=30_000)
+        assert page.evaluate("window.__marker") == "no reload"
         page.goto(base + "/tasks/broken")
         assert json.loads(page.locator("pre.metadata").inner_text()) == {"note": XSS}
         _no_xss(page)
@@ -123,6 +131,11 @@ def test_serve_shows_every_page_and_keeps_store_text_as_text(
             "{'X-Tradestore-Token': 'x'}}).then(r => r.status)"
         )
         assert status == 403
+
+
+async def _write_beside(data: Path) -> None:
+    async with TaskStore(data) as tasks:  # StoreLockedError if the dashboard held the lock
+        await tasks.update("news", last_error="written beside the dashboard")
 
 
 async def _seed_history(data: Path, days: int = 30) -> None:
