@@ -220,6 +220,15 @@ def test_run_web_updates_live_and_acts_only_with_the_token(
             other.click('tr[data-task="news-monitoring"] button[data-action="pause"]')
             other.wait_for_selector("#flash.bad")
             assert "refused (403)" in other.locator("#flash").inner_text()
+            assert _api(base, "/api/tasks/news-monitoring")["task"]["active"] is True
+            # Typed into the token box, the printed token works there too.
+            other.fill("#token", token)
+            other.click('tr[data-task="news-monitoring"] button[data-action="pause"]')
+            other.wait_for_selector('tr[data-task="news-monitoring"] .badge.paused')
+            assert _api(base, "/api/tasks/news-monitoring")["task"]["active"] is False
+            other.click('tr[data-task="news-monitoring"] button[data-action="resume"]')
+            other.wait_for_selector('tr[data-task="news-monitoring"] .badge.paused',
+                                    state="detached")
         finally:
             context.close()
         assert _api(base, "/api/tasks/news-monitoring")["task"]["active"] is True
