@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import subprocess
 import sys
 import textwrap
@@ -63,6 +64,7 @@ async def test_two_stock_stores_share_one_cache(tmp_path: Path) -> None:
             state = await store.get_state("INFY")
             assert state.last_news_check == dt.date(2025, 1, 2)
             assert state.fetch_count == 1
+    gc.collect()  # stores other tests dropped unclosed leave with their cycles
     assert not _OPEN
     async with StockStateStore(tmp_path, durable=False) as reopened:
         assert (await reopened.get_state("INFY")).fetch_count == 1
@@ -176,6 +178,7 @@ async def test_open_during_the_last_close_gets_a_fresh_open(tmp_path: Path) -> N
         assert await late.list_tasks() == []
     finally:
         await late.close()
+    gc.collect()  # stores other tests dropped unclosed leave with their cycles
     assert not _OPEN
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import os
 import warnings
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,7 +73,7 @@ _HANDLE_ATTRS = frozenset({
 class _Shared:
     """One writable open of a store folder in this process, and its handles."""
 
-    __slots__ = ("closing", "handles", "loop", "owner", "ready")
+    __slots__ = ("__weakref__", "closing", "handles", "loop", "owner", "ready")
 
     def __init__(self, owner: BaseStore, loop: asyncio.AbstractEventLoop) -> None:
         self.owner = owner  # the handle whose open built the shared state
@@ -82,8 +83,10 @@ class _Shared:
         self.closing: asyncio.Future[None] | None = None
 
 
-# realpath of a store folder -> its writable open in this process.
-_OPEN: dict[str, _Shared] = {}
+# realpath of a store folder -> its writable open in this process. Weak: a store
+# dropped without close() (warned about in __del__) takes its entry with it, so a
+# later open of the folder is not sent to a dead store or a closed event loop.
+_OPEN: weakref.WeakValueDictionary[str, _Shared] = weakref.WeakValueDictionary()
 
 
 class BaseStore:
