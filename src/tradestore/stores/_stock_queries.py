@@ -78,7 +78,8 @@ class StockQueries:
     async def get_oldest_news_stocks(
         self, symbols: Iterable[str], limit: int | None = 5
     ) -> list[str]:
-        """Up to ``limit`` symbols: never news-checked first, then oldest check; ties by input.
+        """Up to ``limit`` symbols: never news-checked first, then oldest check date; equal
+        dates: the check recorded longest ago first, then input order.
 
         :raises ValidationError: a symbol is malformed or ``limit`` is negative.
         :raises StoreClosedError: the store was closed.
@@ -88,7 +89,8 @@ class StockQueries:
     async def get_oldest_earnings_stocks(
         self, symbols: Iterable[str], limit: int | None = 5
     ) -> list[str]:
-        """Up to ``limit`` symbols: never earnings-checked first, then oldest; ties by input.
+        """Up to ``limit`` symbols: never earnings-checked first, then oldest; equal dates:
+        the check recorded longest ago first, then input order.
 
         :raises ValidationError: a symbol is malformed or ``limit`` is negative.
         :raises StoreClosedError: the store was closed.
@@ -98,7 +100,8 @@ class StockQueries:
     async def get_oldest_fundamentals_stocks(
         self, symbols: Iterable[str], limit: int | None = 5
     ) -> list[str]:
-        """Up to ``limit`` symbols: never fundamentals-checked first, then oldest; ties by input.
+        """Up to ``limit`` symbols: never fundamentals-checked first, then oldest; equal
+        dates: the check recorded longest ago first, then input order.
 
         :raises ValidationError: a symbol is malformed or ``limit`` is negative.
         :raises StoreClosedError: the store was closed.
