@@ -24,6 +24,7 @@ from tradestore.models import (
     TaskPriority,
     TaskStatus,
     TaskType,
+    is_valid_symbol,
 )
 from tradestore.stores import FundamentalStore, StockStateStore, StrategyLogStore, TaskStore
 
@@ -53,4 +54,5 @@ __all__ = [
     "TaskType",
     "TradingError",
     "ValidationError",
+    "is_valid_symbol",
 ]

@@ -38,6 +38,7 @@ from __future__ import annotations
 import copy
 import math
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timezone
 from typing import Any
 
@@ -70,7 +71,9 @@ __all__ = [
     "ensure_token_usage",
     "ensure_url",
     "is_default_stamp",
+    "is_valid_symbol",
     "normalize_symbol",
+    "split_symbols",
     "utc_now",
     "validate_identifier",
     "validate_json",
@@ -166,6 +169,38 @@ def normalize_symbol(value: object, field: str = "symbol") -> str:
             _SYMBOL_CACHE.clear()
         _SYMBOL_CACHE[value] = symbol
     return symbol
+
+
+def is_valid_symbol(value: object) -> bool:
+    """Whether the stores accept ``value`` as a symbol (``normalize_symbol`` would not raise).
+
+    ``"infy"`` and ``" BRK.B "`` are valid (they normalise to ``INFY``, ``BRK.B``);
+    ``"NIFTY 50"`` (a blank inside), ``""`` and ``None`` are not.
+    """
+    try:
+        normalize_symbol(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def split_symbols(values: Iterable[object]) -> tuple[list[str], list[object]]:
+    """``values`` split into the normalised valid symbols and the invalid entries as given.
+
+    Both lists keep input order and repeats.
+
+    :raises ValidationError: ``values`` is a str or not an iterable.
+    """
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise _fail("symbols", "an iterable of symbols (not a str)", values)
+    valid: list[str] = []
+    invalid: list[object] = []
+    for value in values:
+        try:
+            valid.append(normalize_symbol(value))
+        except ValidationError:
+            invalid.append(value)
+    return valid, invalid
 
 
 def validate_identifier(value: object, field: str) -> str:
