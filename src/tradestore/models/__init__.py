@@ -34,12 +34,15 @@ from tradestore.models._validation import (
     validate_task_id,
 )
 from tradestore.models.fundamental import (
+    FISCAL_PERIOD_FORMS,
     RECOMMENDATIONS,
     EarningsReport,
     FundamentalAnalysis,
     FundamentalSnapshot,
     NewsItem,
+    news_id_for_item,
     news_id_for_url,
+    normalize_fiscal_period,
 )
 from tradestore.models.stock import StockSchedulerState
 from tradestore.models.strategy import (
@@ -59,6 +62,7 @@ from tradestore.models.task import (
 )
 
 __all__ = [
+    "FISCAL_PERIOD_FORMS",
     "MAX_COUNT",
     "MAX_IDENTIFIER_CHARS",
     "MAX_JSON_BYTES",
@@ -98,7 +102,9 @@ __all__ = [
     "is_token_counter",
     "is_valid_symbol",
     "merge_token_usage",
+    "news_id_for_item",
     "news_id_for_url",
+    "normalize_fiscal_period",
     "normalize_symbol",
     "parse_status",
     "split_symbols",
