@@ -203,8 +203,15 @@ def split_symbols(values: Iterable[object]) -> tuple[list[str], list[object]]:
     return valid, invalid
 
 
+def _plain_str(value: str) -> str:
+    """``value`` as an exact ``str`` (a subclass such as numpy's ``str_`` becomes one:
+    the encoder takes exact types)."""
+    return value if type(value) is str else str.__str__(value)
+
+
 def validate_identifier(value: object, field: str) -> str:
-    """Return ``value`` if it is a 1-128 character identifier of ``[A-Za-z0-9.-_:]``."""
+    """Return ``value`` (as a plain str) if it is a 1-128 character identifier of
+    ``[A-Za-z0-9.-_:]``, or raise."""
     if not isinstance(value, str):
         raise _fail(field, "a str identifier", value)
     if _IDENTIFIER_RE.fullmatch(value) is None:
@@ -213,7 +220,7 @@ def validate_identifier(value: object, field: str) -> str:
             f"1 to {MAX_IDENTIFIER_CHARS} ASCII letters, digits or '.-_:' with a letter or digit",
             value,
         )
-    return value
+    return _plain_str(value)
 
 
 def validate_task_id(value: object, field: str = "task_id") -> str:
@@ -334,7 +341,8 @@ def ensure_text(
     max_chars: int = MAX_TEXT_CHARS,
     allow_empty: bool = True,
 ) -> str:
-    """Return ``value`` if it is a str of at most ``max_chars`` valid characters, or raise."""
+    """Return ``value`` (as a plain str) if it is a str of at most ``max_chars`` valid
+    characters, or raise."""
     if not isinstance(value, str):
         raise _fail(field, "a str", value)
     if len(value) > max_chars:
@@ -342,7 +350,7 @@ def ensure_text(
     if not allow_empty and not value.strip():
         raise _fail(field, "non-blank text", value)
     _check_unicode(value, field)
-    return value
+    return _plain_str(value)
 
 
 def ensure_url(value: object, field: str = "url") -> str:
@@ -367,7 +375,10 @@ def ensure_str_list(value: object, field: str) -> list[str]:
         raise _fail(field, f"at most {MAX_LIST_ITEMS} items", f"{len(value)} items")
     try:
         for index, item in enumerate(value):
-            ensure_text(item, f"{field}[{index}]")
+            if type(item) is not str:
+                value[index] = ensure_text(item, f"{field}[{index}]")
+            else:
+                ensure_text(item, f"{field}[{index}]")
     except ValidationError as exc:
         raise _refield(exc, field) from None
     return value
@@ -392,7 +403,9 @@ def ensure_token_usage(value: object, field: str = "token_usage") -> dict[str, i
     mapping = _check_mapping(value, field)
     try:
         for key, count in mapping.items():
-            ensure_non_negative_int(count, f"{field}[{key!r}]")
+            checked = ensure_non_negative_int(count, f"{field}[{key!r}]")
+            if type(count) is not int:
+                mapping[key] = checked
     except ValidationError as exc:
         raise _refield(exc, field) from None
     return mapping

@@ -176,7 +176,7 @@ class FundamentalSnapshot(Model):
         """Check every field and normalise the symbol; raise ``ValidationError`` on bad values."""
         self.symbol = normalize_symbol(self.symbol)
         self.as_of = ensure_date(self.as_of, "as_of")
-        ensure_text(self.source, "source")
+        self.source = ensure_text(self.source, "source")
         self.fetched_at = ensure_aware(self.fetched_at, "fetched_at")
         _check_floats(self, _SNAPSHOT_METRICS)
         validate_json_object(self.extra, "extra")
@@ -245,10 +245,10 @@ class NewsItem(Model, kw_only=True):
         """Check every field, normalise symbol and url, derive ``id``; raise on bad values."""
         if self.symbol != "":
             self.symbol = normalize_symbol(self.symbol)
-        ensure_text(self.title, "title", allow_empty=False)
-        ensure_text(self.summary, "summary")
+        self.title = ensure_text(self.title, "title", allow_empty=False)
+        self.summary = ensure_text(self.summary, "summary")
         self.url = ensure_url(self.url)
-        ensure_text(self.source, "source")
+        self.source = ensure_text(self.source, "source")
         self.published_at = ensure_aware(self.published_at, "published_at")
         self.sentiment = ensure_optional_finite(
             self.sentiment, "sentiment", minimum=-1.0, maximum=1.0
@@ -256,6 +256,8 @@ class NewsItem(Model, kw_only=True):
         ensure_bool(self.is_material, "is_material")
         if not isinstance(self.id, str):
             raise ValidationError(f"id: expected a str, got {self.id!r:.80}", field="id")
+        if type(self.id) is not str:
+            self.id = str.__str__(self.id)  # a str subclass (numpy's str_) as a plain str
         validate_json_object(self.extra, "extra")
         if self.id == "":
             self.id = (news_id_for_url(self.url) if self.url else
@@ -303,7 +305,7 @@ class FundamentalAnalysis(Model, kw_only=True):
             )
         self.confidence = ensure_finite(self.confidence, "confidence", minimum=0.0, maximum=1.0)
         self.fair_value = ensure_optional_finite(self.fair_value, "fair_value")
-        ensure_text(self.summary, "summary")
+        self.summary = ensure_text(self.summary, "summary")
         ensure_score_map(self.scores)
         validate_json_object(self.extra, "extra")
 
