@@ -217,3 +217,18 @@ async def test_a_store_dropped_without_close_is_not_kept_registered(tmp_path: Pa
     assert registered(tmp_path) == []
     async with TaskStore(tmp_path, durable=False) as fresh:
         assert await fresh.list_tasks() == []
+
+
+async def test_a_bot_state_module_beside_open_stores(tmp_path: Path) -> None:
+    from tradestore.scheduler import open_stores
+
+    async with open_stores(tmp_path, durable=False, tz="Asia/Kolkata") as stores:
+        async with StockStateStore(tmp_path, durable=False) as state_module, \
+                FundamentalStore(tmp_path, durable=False) as executor:
+            await state_module.record_fetch("INFY", ok=False)
+            snap = FundamentalSnapshot(symbol="INFY", as_of=dt.date(2025, 1, 2))
+            await executor.save_fundamentals(snap)
+            assert (await stores.stocks.get_state("INFY")).error_count == 1
+            assert await stores.fundamentals.get_latest_fundamentals("INFY") is not None
+        await stores.stocks.record_fetch("INFY", ok=True)  # still open for the scheduler
+    assert registered(tmp_path) == []
