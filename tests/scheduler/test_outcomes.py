@@ -17,6 +17,7 @@ from tradestore import (
     BackgroundTask,
     RunOutcome,
     StoreIOError,
+    TaskRun,
     TaskStatus,
     TaskStore,
 )
@@ -26,18 +27,18 @@ from .helpers import START, FakeClock, make_task
 
 
 class FailingOutcomeStore(TaskStore):
-    """A real TaskStore whose outcome writes (those carrying history) fail on demand."""
+    """A real TaskStore whose outcome writes fail on demand."""
 
     fail_outcomes = False
     on_outcome: Any = None
 
-    async def update(self, task_id: str, **changes: Any) -> BackgroundTask:
-        if "history" in changes:
-            if self.on_outcome is not None:
-                self.on_outcome(changes)
-            if self.fail_outcomes:
-                raise StoreIOError("injected: disk full", code="io_error")
-        return await super().update(task_id, **changes)
+    async def finish_run(self, task_id: str, token: int, run: TaskRun, **changes: Any
+                         ) -> BackgroundTask | None:
+        if self.on_outcome is not None:
+            self.on_outcome(changes)
+        if self.fail_outcomes:
+            raise StoreIOError("injected: disk full", code="io_error")
+        return await super().finish_run(task_id, token, run, **changes)
 
 
 async def test_a_success_appends_one_run_with_where_and_when(
@@ -130,7 +131,10 @@ async def test_outcome_is_persisted_before_it_is_counted_logged_or_emitted(
         assert stuck is not None
         assert (stuck.status, stuck.history) == (TaskStatus.RUNNING, [])
 
-        store.fail_outcomes = False  # the disk is back: the next start recovers it
+        store.fail_outcomes = False  # the disk is back
+        # Its lease is still live: no scheduler takes it over yet...
+        assert await Scheduler(store, handlers={"job": handler}, clock=clock).recover() == 0
+        clock.advance(30)  # ...until the lease (30 s by default) has expired.
         later = Scheduler(store, handlers={"job": handler}, clock=clock)
         assert await later.recover() == 1
         recovered = await store.get("doomed")
