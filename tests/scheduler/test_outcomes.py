@@ -343,3 +343,36 @@ async def test_every_stop_path_records_why(task_store: TaskStore) -> None:
 
 async def _noop(task: BackgroundTask, ctx: HandlerContext) -> None:
     return None
+
+
+async def test_a_result_too_big_to_store_fails_the_run(
+    task_store: TaskStore, clock: FakeClock
+) -> None:
+    await task_store.save(make_task("huge", max_retries=0))
+
+    async def handler(task: BackgroundTask, ctx: HandlerContext) -> dict[str, Any]:
+        return {"blob": "x" * (2 << 20)}  # over the 1 MiB a task's metadata may hold
+
+    stats = await Scheduler(task_store, handlers={"job": handler}, clock=clock).run_once()
+    assert (stats.failed, stats.lost) == (1, 0)
+    stored = await task_store.get("huge")
+    assert stored is not None
+    assert stored.status == TaskStatus.FAILED
+    assert "last_result" not in stored.metadata
+
+
+async def test_on_event_can_be_replaced_after_construction(
+    task_store: TaskStore, clock: FakeClock
+) -> None:
+    await task_store.save_many([make_task("a"), make_task("b", at=START + timedelta(hours=1))])
+    first: list[TaskEvent] = []
+    second: list[str] = []
+    sched = Scheduler(task_store, handlers={"job": _noop}, clock=clock, on_event=first.append)
+    await sched.run_once()
+    sched.on_event = lambda e: second.append(e.kind)
+    clock.advance(3600)
+    await sched.run_once()
+    assert len(first) == 2
+    assert second == ["started", "succeeded"]
+    sched.on_event = None
+    assert sched.on_event is None

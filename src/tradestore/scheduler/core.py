@@ -144,15 +144,15 @@ class Scheduler:
         self.grace_period = grace_period
         self.heartbeat_interval = float(heartbeat_interval)
         self.lease_seconds = float(lease_seconds)
-        self.on_event = on_event
         self.stats = RunStats()
         self.host = socket.gethostname()
         self.scheduler_id = new_scheduler_id(self.host)
         """Unique per scheduler object: ``"<host>:<pid>:<random hex>"``."""
         self.stop_reason: str | None = None
         self._events = EventBus()
-        if on_event is not None:
-            self._events.subscribe(on_event)
+        self._on_event: Callable[[TaskEvent], None] | None = None
+        self._drop_on_event: Callable[[], None] | None = None
+        self.on_event = on_event
         self._handlers: dict[str, Handler] = {}
         for task_type, handler in (handlers or {}).items():
             self.register(task_type, handler)
@@ -185,6 +185,20 @@ class Scheduler:
         that raises is logged and stays subscribed; the scheduler carries on.
         """
         return self._events.subscribe(callback)
+
+    @property
+    def on_event(self) -> Callable[[TaskEvent], None] | None:
+        """The subscriber given as ``on_event=`` (assign to replace it; None removes it)."""
+        return self._on_event
+
+    @on_event.setter
+    def on_event(self, callback: Callable[[TaskEvent], None] | None) -> None:
+        if self._drop_on_event is not None:
+            self._drop_on_event()
+            self._drop_on_event = None
+        self._on_event = callback
+        if callback is not None:
+            self._drop_on_event = self._events.subscribe(callback)
 
     @property
     def handlers(self) -> dict[str, Handler]:
@@ -368,8 +382,8 @@ class Scheduler:
             return
         try:
             result = await handler(task, dataclasses.replace(self.context, run=info))
-            if result is not None:
-                validate_json_object(result, "result")
+            if result is not None:  # checked as it will be stored, size limit included
+                validate_json_object({**task.metadata, "last_result": result}, "result")
         except asyncio.CancelledError:
             outcome = cancelled(task, _CANCELLED, now=self.clock(),
                                 duration=time.perf_counter() - began, **where)
