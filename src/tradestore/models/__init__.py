@@ -47,8 +47,21 @@ from tradestore.models.run import (
     append_run,
 )
 from tradestore.models.stock import StockSchedulerState
-from tradestore.models.strategy import PerformanceSummary, StrategyLog
-from tradestore.models.task import BackgroundTask, TaskPriority, TaskStatus, TaskType
+from tradestore.models.strategy import (
+    TOKEN_SETTING_WORDS,
+    PerformanceSummary,
+    StrategyLog,
+    is_token_counter,
+    merge_token_usage,
+)
+from tradestore.models.task import (
+    BackgroundTask,
+    TaskPriority,
+    TaskStatus,
+    TaskType,
+    count_statuses,
+    parse_status,
+)
 
 __all__ = [
     "MAX_COUNT",
@@ -61,6 +74,7 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "MAX_URL_CHARS",
     "RECOMMENDATIONS",
+    "TOKEN_SETTING_WORDS",
     "BackgroundTask",
     "EarningsReport",
     "FundamentalAnalysis",
@@ -77,6 +91,7 @@ __all__ = [
     "TaskType",
     "append_run",
     "copy_json",
+    "count_statuses",
     "ensure_aware",
     "ensure_bool",
     "ensure_date",
@@ -90,8 +105,11 @@ __all__ = [
     "ensure_text",
     "ensure_token_usage",
     "ensure_url",
+    "is_token_counter",
+    "merge_token_usage",
     "news_id_for_url",
     "normalize_symbol",
+    "parse_status",
     "utc_now",
     "validate_identifier",
     "validate_json",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self, TypeVar
@@ -24,7 +25,8 @@ from tradestore.models._validation import (
 )
 from tradestore.models.run import TaskRun, copy_history, validate_history
 
-__all__ = ["BackgroundTask", "TaskPriority", "TaskStatus", "TaskType"]
+__all__ = ["BackgroundTask", "TaskPriority", "TaskStatus", "TaskType", "count_statuses",
+           "parse_status"]
 
 
 class TaskType(StrEnum):
@@ -90,6 +92,21 @@ def _coerce_enum(enum: type[_E], value: object, field: str) -> _E:
             pass
     choices = ", ".join(repr(member.value) for member in enum)
     raise ValidationError(f"{field}: expected one of {choices}, got {value!r:.80}", field=field)
+
+
+def parse_status(value: object, field: str = "status") -> TaskStatus:
+    """``value`` (a TaskStatus or its value, any case) as a TaskStatus, or ValidationError."""
+    if isinstance(value, str) and not isinstance(value, TaskStatus):
+        value = value.strip().lower()
+    return _coerce_enum(TaskStatus, value, field)
+
+
+def count_statuses(tasks: Iterable[BackgroundTask]) -> dict[TaskStatus, int]:
+    """How many of ``tasks`` have each status; every status is a key (0 when none)."""
+    counts = dict.fromkeys(TaskStatus, 0)
+    for task in tasks:
+        counts[task.status] += 1
+    return counts
 
 
 class BackgroundTask(Model):
