@@ -7,7 +7,7 @@ import logging
 import os
 import re
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,19 @@ from .helpers import START, FakeClock, make_task
 
 
 class FailingOutcomeStore(TaskStore):
-    """A real TaskStore whose outcome writes fail on demand."""
+    """A real TaskStore whose outcome writes (and claims) fail on demand."""
 
     fail_outcomes = False
+    failing_claims = 0
     on_outcome: Any = None
+
+    async def claim_due(self, owner: str, *, limit: int, lease_seconds: float,
+                        now: datetime | None = None) -> list[BackgroundTask]:
+        if self.failing_claims:
+            self.failing_claims -= 1
+            raise StoreIOError("injected: disk full", code="io_error")
+        return await super().claim_due(owner, limit=limit, lease_seconds=lease_seconds,
+                                       now=now)
 
     async def finish_run(self, task_id: str, token: int, run: TaskRun, **changes: Any
                          ) -> BackgroundTask | None:
@@ -376,3 +385,20 @@ async def test_on_event_can_be_replaced_after_construction(
     assert second == ["started", "succeeded"]
     sched.on_event = None
     assert sched.on_event is None
+
+
+async def test_a_failing_claim_is_retried_at_the_next_poll(tmp_path: Path) -> None:
+    async with FailingOutcomeStore(tmp_path / "data", durable=False) as store:
+        await store.save(make_task("eventually"))
+        store.failing_claims = 3
+        ran = asyncio.Event()
+
+        async def handler(task: BackgroundTask, ctx: HandlerContext) -> None:
+            ran.set()
+
+        sched = Scheduler(store, handlers={"job": handler}, poll_interval=0.01)
+        runner = asyncio.create_task(sched.run(handle_signals=False))
+        await asyncio.wait_for(ran.wait(), 5)
+        sched.request_stop()
+        stats = await asyncio.wait_for(runner, 5)
+        assert (store.failing_claims, stats.succeeded) == (0, 1)

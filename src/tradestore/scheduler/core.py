@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from tradestore import TradingError, ValidationError
+from tradestore import StoreClosedError, StoreError, TradingError, ValidationError
 from tradestore.models import RunOutcome, validate_json_object
 from tradestore.scheduler.context import Handler, HandlerContext, RunInfo
 from tradestore.scheduler.events import (
@@ -87,6 +87,8 @@ class Scheduler:
       SIGINT / SIGTERM during ``run`` all stop the same way: no new task starts,
       running ones get ``grace_period`` seconds, the rest are cancelled and put
       back to PENDING. A second signal cancels them at once.
+    - In ``run``, a claim that fails with a ``StoreError`` (a full disk) is logged
+      and tried again at the next poll; a closed store ends the run.
     - While ``run`` runs, a ``SchedulerHeartbeat`` is written every
       ``heartbeat_interval`` seconds, and marked stopped at a clean stop.
     - Events go to every subscriber (``subscribe``, and ``on_event``).
@@ -300,7 +302,7 @@ class Scheduler:
                 await self.recover()
                 while not self._stop.is_set():
                     self._wake.clear()  # before looking: a wake() from now on is kept
-                    await self._fill_slots()
+                    await self._poll()
                     if self._stop.is_set():
                         break
                     with contextlib.suppress(TimeoutError):
@@ -332,6 +334,16 @@ class Scheduler:
 
     def _on_signal(self, sig: signal.Signals) -> None:
         self._stop_for(f"{sig.name} received", now=True)
+
+    async def _poll(self) -> None:
+        """Start due tasks; a store that fails to claim (a full disk) is retried next poll."""
+        try:
+            await self._fill_slots()
+        except StoreClosedError:
+            raise
+        except StoreError:
+            logger.exception("could not claim due tasks; trying again in %.1fs",
+                             self.poll_interval)
 
     async def _fill_slots(self) -> None:
         """Start due tasks, in ``due_tasks`` order, while slots are free."""
