@@ -31,7 +31,8 @@ from tradestore.models import (
 )
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
 from tradestore.stores._heartbeats import HeartbeatBook
-from tradestore.stores._task_claims import FileClaims, checked_changes, due_order, is_due
+from tradestore.stores._task_claims import FileClaims
+from tradestore.stores._task_rules import checked_changes, due_order, is_due
 
 __all__ = ["TaskStore"]
 
