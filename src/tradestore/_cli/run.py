@@ -77,6 +77,7 @@ async def run_scheduler(
             grace_period=5.0,
             on_event=on_event,
         )
+        console.print(f"scheduler: {scheduler.scheduler_id}", soft_wrap=True)
         async with contextlib.AsyncExitStack() as stack:
             if web is not None:
                 await stack.enter_async_context(dashboard_in_process(stores, scheduler, *web))
