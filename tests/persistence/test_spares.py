@@ -16,7 +16,7 @@ import msgspec
 import pytest
 
 from tests.persistence.toy import ToyStore, unfinished_writes
-from tradestore.persistence import FileSystem, durable_replace, is_spare_name
+from tradestore.persistence import FileSystem, is_spare_name, replace_keeping_backup
 from tradestore.persistence._format import (
     DamagedFileError,
     Decoded,
@@ -126,8 +126,8 @@ async def test_a_large_spare_is_cut_down_for_a_small_write(tmp_path: Path) -> No
 def test_a_vanished_spare_fails_the_write_and_leaves_the_target_alone(tmp_path: Path) -> None:
     (tmp_path / "t.json").write_bytes(b"old")
     with pytest.raises(Exception, match="writing") as info:
-        durable_replace(FileSystem(), tmp_path, "t.json", b"new", durable=True,
-                        spare=tmp_path / ".spare.gone.tmp")
+        replace_keeping_backup(FileSystem(), tmp_path, "t.json", b"new", durable=True,
+                               backup="t.json.bak", spare=tmp_path / ".spare.gone.tmp")
     assert isinstance(info.value.__cause__, FileNotFoundError)
     assert (tmp_path / "t.json").read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["t.json"]

@@ -136,7 +136,7 @@ def test_simulated_disk_keeps_only_what_was_synced(tmp_path: Path) -> None:
     fs.fsync_dir(tmp_path)
     fd, synced = fs.open_temp(folder, "a")
     fs.write(fd, b"kept")
-    fs.fsync(fd)
+    fs.fdatasync(fd)
     fs.write(fd, b" lost")
     fs.close(fd)
     fs.replace(synced, folder / "a")

@@ -53,7 +53,6 @@ class FolderScan(msgspec.Struct):
     doc_files: dict[str, str]
     journals: list[tuple[int, dict[str, dict[str, Any]]]]
     checkpoint_seq: int | None
-    quarantined: list[str]
     spares: list[str]
 
 
@@ -96,7 +95,7 @@ def _read(fs: FileSystem, path: Path) -> bytes:
         raise StoreIOError.from_os_error(f"reading {path}", exc) from exc
 
 
-def scan_folder(
+def scan_folder(  # noqa: PLR0912  one branch per kind of file a folder holds
     fs: FileSystem,
     folder: Path,
     collection: str,
@@ -108,13 +107,12 @@ def scan_folder(
         names = fs.listdir(folder)
     except OSError as exc:
         raise StoreIOError.from_os_error(f"listing {folder}", exc) from exc
-    result = FolderScan(doc_files={}, journals=[], checkpoint_seq=None, quarantined=[],
-                        spares=[])
+    result = FolderScan(doc_files={}, journals=[], checkpoint_seq=None, spares=[])
     journal_names: list[tuple[int, str]] = []
     for name in names:
         try:
             if is_spare_name(name):
-                result.spares.append(name)
+                result.spares.append(name)  # kept for reuse, see _spares.py
             elif is_temp_name(name):
                 if not read_only:
                     fs.unlink(folder / name)
@@ -128,7 +126,7 @@ def scan_folder(
                 if doc is not None:
                     result.doc_files[doc] = name
                 elif not read_only:
-                    result.quarantined.append(quarantine(fs, folder, name, "unreadable header"))
+                    quarantine(fs, folder, name, "unreadable header")
             elif name.startswith(DOC_PREFIX) and name.endswith(".json" + BACKUP_SUFFIX):
                 doc = decode_doc_name(name[: -len(BACKUP_SUFFIX)])
                 if doc is not None:
@@ -145,7 +143,7 @@ def scan_folder(
             raise _newer(path, exc) from exc
         except DamagedFileError as exc:
             if not read_only:
-                result.quarantined.append(quarantine(fs, folder, name, str(exc)))
+                quarantine(fs, folder, name, str(exc))
             else:
                 _log.error("skipping damaged journal %s: %s", path, exc)
             continue
@@ -179,10 +177,11 @@ def _read_marker(fs: FileSystem, folder: Path, collection: str, read_only: bool)
     return None
 
 
-def read_doc(
+def read_doc(  # noqa: PLR0913  the document's identity and how to read it, by keyword
     fs: FileSystem,
     folder: Path,
     name: str,
+    *,
     collection: str,
     doc: str,
     decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]],
@@ -230,8 +229,9 @@ _raw_decoder: msgspec.json.Decoder[Decoded[msgspec.Raw]] = msgspec.json.Decoder(
 )
 
 
-def set_aside_bad_backup(fs: FileSystem, folder: Path, name: str, collection: str,
-                         doc: str, kind: str = "doc") -> None:
+def set_aside_bad_backup(  # noqa: PLR0913  the file and what its header must say
+    fs: FileSystem, folder: Path, name: str, *, collection: str, doc: str, kind: str = "doc",
+) -> None:
     """Quarantine ``name`` (a backup about to be replaced) if it is damaged or foreign.
 
     A rotation would otherwise overwrite it: damaged bytes are never deleted, and a

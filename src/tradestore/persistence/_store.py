@@ -76,7 +76,7 @@ class BaseStore:
         self._opening: asyncio.Future[None] | None = None
         self._salvage: list[str] | None = None
 
-    def _collection(
+    def _collection(  # noqa: PLR0913  where, what, and the collection's tunables
         self, sub: str | None, name: str, record_type: type[R], *, lazy: bool = False,
         checkpoint_every: int = 1000, checkpoint_bytes: int = 16 << 20,
         idle_checkpoint: float = 1.0,

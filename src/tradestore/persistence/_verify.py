@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from tradestore.persistence._format import DamagedFileError, NewerFormatError, decode_file
-from tradestore.persistence._fs import FileSystem, is_spare_name, is_temp_name
+from tradestore.persistence._fs import FileSystem, is_temp_name
 from tradestore.persistence._naming import (
     BACKUP_SUFFIX,
     CHECKPOINT_NAME,
@@ -67,9 +67,7 @@ def verify_collection(
     for name in names:
         path = folder / name
         result: tuple[str, str] | None
-        if is_spare_name(name):
-            continue  # a blank kept for reuse, not a write
-        if is_temp_name(name):
+        if is_temp_name(name):  # never a spare: those are blanks kept for reuse
             problems.append(Problem(str(path), "leftover_temp", "unfinished write", True))
             continue
         if (seq := parse_journal_name(name)) is not None:
