@@ -68,13 +68,22 @@ async def test_thousand_concurrent_mutations_lose_nothing(tmp_path: Path) -> Non
     assert sum((await reopen_all(tmp_path)).values()) == 1000
 
 
-async def test_durable_false_skips_fsync(tmp_path: Path) -> None:
+async def test_durable_false_syncs_at_checkpoints_not_per_commit(tmp_path: Path) -> None:
     fs = FailingFS()
-    async with ToyStore(tmp_path, fs=fs, durable=False) as store:
+    async with ToyStore(tmp_path, fs=fs, durable=False, idle_checkpoint=60) as store:
         await store.add("a")
-    assert "fdatasync" not in fs.calls
-    assert "fsync_dir" not in fs.calls
-    assert await reopen_all(tmp_path) == {"a": 1}
+        start = len(fs.calls)
+        for i in range(20):
+            await store.add(f"k{i}")
+        commits = fs.calls[start:]
+        assert commits.count("replace") == 20
+        assert "fdatasync" not in commits
+        assert "fsync_dir" not in commits
+        await store.checkpoint()  # the sync point: documents and folder synced
+        checkpoint = fs.calls[start + len(commits):]
+        assert "fdatasync" in checkpoint
+        assert checkpoint[-1] == "fsync_dir"
+    assert await reopen_all(tmp_path) == {"a": 1, **{f"k{i}": 1 for i in range(20)}}
 
 
 async def test_unacknowledged_state_survives_without_close(tmp_path: Path) -> None:

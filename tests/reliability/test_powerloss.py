@@ -44,21 +44,31 @@ SESSIONS = (3, 3, 2)
 # (after every mutation, and on the probe store every two journals in the
 # background, beside the next commits), in longer sessions so that documents are
 # rewritten into their oldest backups; "open-nospares" the same with spares and
-# padding turned off.
-WORKLOADS = ("close", "open", "open-nospares")
+# padding turned off. "nondurable" is durable=False, checkpointing (its sync
+# points) after every second mutation: a cut may lose the writes since the last
+# one, never more, and the store must always open clean.
+WORKLOADS = ("close", "open", "open-nospares", "nondurable")
 OPEN_SESSIONS = (4, 4, 4)
 
 
 def _open(adapter: Adapter, data_dir: Path, fs: SimulatedFileSystem, workload: str,
           ) -> BaseStore:
-    if workload != "close" and adapter.name == "probe":
-        return ProbeStore(data_dir, fs=fs, checkpoint_every=2)  # size-triggered checkpoints
-    return adapter.open(data_dir, fs=fs)
+    durable = workload != "nondurable"
+    if workload != "close" and adapter.name == "probe":  # size-triggered checkpoints
+        return ProbeStore(data_dir, fs=fs, checkpoint_every=2, durable=durable)
+    return adapter.open(data_dir, fs=fs, durable=durable)
 
 
 async def _workload(adapter: Adapter, data_dir: Path, fs: SimulatedFileSystem,
-                    acked: list[int], workload: str = "close") -> None:
-    """Open, commit, close (checkpoint), three times; stop at the first failure."""
+                    acked: list[int], workload: str = "close",
+                    synced: list[int] | None = None) -> None:
+    """Open, commit, close (checkpoint), three times; stop at the first failure.
+
+    ``synced[0]`` is kept at the number of mutations a power cut must not lose:
+    every acknowledged one, or with durable=False those before the last sync point.
+    """
+    synced = [0] if synced is None else synced
+    durable = workload != "nondurable"
     fs.reuse_files = workload != "open-nospares"
     i = 0
     for batch in SESSIONS if workload == "close" else OPEN_SESSIONS:
@@ -69,14 +79,19 @@ async def _workload(adapter: Adapter, data_dir: Path, fs: SimulatedFileSystem,
                 await adapter.apply(store, i)
                 acked.append(i)
                 i += 1
-                if workload != "close":
+                if durable:
+                    synced[0] = i
+                if workload != "close" and (durable or i % 2 == 0):
                     await store.checkpoint()  # as the idle checkpoint does, store still open
+                    if not fs.dead:  # a checkpoint cut short logs its failure, it is no sync point
+                        synced[0] = i
         except StoreError:
             await abandon(store)
             return
         await store.close()
         if fs.dead:
             return
+        synced[0] = i
 
 
 async def _crash_and_check(
@@ -93,7 +108,8 @@ async def _crash_and_check(
     fs = make_fs(root)
     fs.crash_after = crash_after
     acked: list[int] = []
-    await _workload(adapter, data_dir, fs, acked, workload)
+    synced = [0]
+    await _workload(adapter, data_dir, fs, acked, workload, synced)
     steps = len(fs.calls)
     fs.crash(garble=random.Random(garble) if garble is not None else None)
     store = adapter.open(data_dir, fs=FileSystem())
@@ -103,10 +119,10 @@ async def _crash_and_check(
         return steps, f"crash after step {crash_after}: the store does not open: {exc!r}"
     finally:
         await store.close()
-    if match_prefix(adapter, snap, len(acked), len(acked) + 1) is None:
+    if match_prefix(adapter, snap, synced[0], len(acked) + 1) is None:
         return steps, (
-            f"crash after step {crash_after}: {len(acked)} acknowledged, store holds {snap!r}; "
-            f"expected {adapter.expected(len(acked))!r}"
+            f"crash after step {crash_after}: {len(acked)} acknowledged ({synced[0]} synced), "
+            f"store holds {snap!r}; expected {adapter.expected(len(acked))!r}"
         )
     if temp_files(adapter.store_dir(data_dir)):
         return steps, f"crash after step {crash_after}: temporary files survived a reopen"
@@ -143,6 +159,10 @@ async def test_power_loss_at_every_step_keeps_every_acknowledged_change(
 ) -> None:
     if garble and workload != "close" and name != "probe":
         pytest.skip("the garble runs of the open-checkpoint workloads sweep the probe store")
+    if workload == "nondurable" and name == "fundamentals":
+        # Its four collections sync at their own checkpoints: after a cut each holds a
+        # prefix of its own commits (the promise the README states), not of the store's.
+        pytest.skip("durable=False keeps a prefix per collection; this check is store-wide")
     adapter = get_adapter(name)
     total, failed = await _sweep(adapter, tmp_path, SimulatedFileSystem, garble,
                                  workload=workload)

@@ -7,8 +7,8 @@ small journal file; a checkpoint, in the background, later rewrites each
 changed document once for many commits. At open, journals newer than a
 document are replayed onto it.
 
-The steps, in the order that makes a power cut at any point safe (each
-"sync" is skipped with ``durable=False``):
+The steps, in the order that makes a power cut at any point safe (a
+checkpoint syncs in both modes: see :func:`write_checkpoint`):
 
 1. :func:`_backups_to_spares`: each document's oldest version (its ``.bak``)
    is renamed to a spare name, then the folder synced, so the backup's name
@@ -40,7 +40,7 @@ from typing import Any
 
 from tradestore.persistence._format import encode_file, pad_blocks
 from tradestore.persistence._fs import FileSystem, spare_path
-from tradestore.persistence._naming import BACKUP_SUFFIX, CHECKPOINT_NAME, journal_file_name
+from tradestore.persistence._naming import BACKUP_SUFFIX, CHECKPOINT_NAME
 from tradestore.persistence._recovery import set_aside_bad_backup
 from tradestore.persistence._replace import replace_keeping_backup
 
@@ -55,21 +55,26 @@ class CheckpointPlan:
     snaps: dict[str, dict[str, Any]]  # document -> its committed records (empty: remove it)
     names: dict[str, str]  # document -> file name
     seqs: dict[str, int]  # document -> the sequence number its snapshot includes
-    covered: list[int]  # the journals every snapshot includes: retired at the end
+    covered: dict[int, str]  # seq -> file of the journals every snapshot includes: retired
 
 
-def write_checkpoint(fs: FileSystem, folder: Path, plan: CheckpointPlan, *, durable: bool,
+def write_checkpoint(fs: FileSystem, folder: Path, plan: CheckpointPlan, *, sync_point: bool,
                      room: int) -> list[Path]:
-    """Run the four steps; return the new spares (at most ``room`` of them)."""
-    reuse = _backups_to_spares(fs, folder, plan, durable=durable)
-    _write_documents(fs, folder, plan, reuse, durable=durable)
-    _write_marker(fs, folder, plan, durable=durable)
-    spares = _journals_to_spares(fs, folder, plan.covered, room, durable=durable)
-    return spares
+    """Run the four steps; return the new spares (at most ``room`` of them).
+
+    Every checkpoint syncs what it writes, whatever the store's mode: the
+    documents are the only copy of the data once their journals are retired.
+    With ``sync_point`` (``durable=False``, whose commits never sync) it also
+    ends with a folder sync, so that nothing committed before it can be lost.
+    """
+    reuse = _backups_to_spares(fs, folder, plan)
+    _write_documents(fs, folder, plan, reuse)
+    _write_marker(fs, folder, plan)
+    return _journals_to_spares(fs, folder, plan.covered, room, sync_point=sync_point)
 
 
-def _backups_to_spares(fs: FileSystem, folder: Path, plan: CheckpointPlan, *,
-                       durable: bool) -> dict[str, Path]:
+def _backups_to_spares(fs: FileSystem, folder: Path, plan: CheckpointPlan,
+                       ) -> dict[str, Path]:
     """Step 1: each changed document's backup checked, renamed to a spare name, synced."""
     reuse: dict[str, Path] = {}
     for doc, records in plan.snaps.items():
@@ -80,13 +85,13 @@ def _backups_to_spares(fs: FileSystem, folder: Path, plan: CheckpointPlan, *,
             if fs.reuse_files and fs.exists(folder / backup):
                 reuse[doc] = spare_path(folder)
                 fs.replace(folder / backup, reuse[doc])
-    if reuse and durable:
+    if reuse:
         fs.fsync_dir(folder)
     return reuse
 
 
 def _write_documents(fs: FileSystem, folder: Path, plan: CheckpointPlan,
-                     reuse: dict[str, Path], *, durable: bool) -> None:
+                     reuse: dict[str, Path]) -> None:
     """Step 2: every changed document replaced (or removed when emptied)."""
     for doc, records in plan.snaps.items():
         name = plan.names[doc]
@@ -102,33 +107,32 @@ def _write_documents(fs: FileSystem, folder: Path, plan: CheckpointPlan,
         if fs.reuse_files:
             data = pad_blocks(data)
         replace_keeping_backup(fs, folder, name, data, backup=name + BACKUP_SUFFIX,
-                               durable=durable, sync_dir=False, spare=reuse.pop(doc, None))
+                               durable=True, sync_dir=False, spare=reuse.pop(doc, None))
 
 
-def _write_marker(fs: FileSystem, folder: Path, plan: CheckpointPlan, *,
-                  durable: bool) -> None:
+def _write_marker(fs: FileSystem, folder: Path, plan: CheckpointPlan) -> None:
     """Step 3: the marker: the high-water mark the next open numbers new journals above."""
     top = max([*plan.seqs.values(), *plan.covered, 0])
     marker = encode_file("checkpoint", plan.collection, "", top, {}, lines=False)
     set_aside_bad_backup(fs, folder, CHECKPOINT_NAME + BACKUP_SUFFIX,
                          collection=plan.collection, doc="", kind="checkpoint")
     replace_keeping_backup(fs, folder, CHECKPOINT_NAME, marker,
-                           backup=CHECKPOINT_NAME + BACKUP_SUFFIX, durable=durable,
+                           backup=CHECKPOINT_NAME + BACKUP_SUFFIX, durable=True,
                            sync_dir=False)
 
 
-def _journals_to_spares(fs: FileSystem, folder: Path, covered: list[int], room: int, *,
-                        durable: bool) -> list[Path]:
+def _journals_to_spares(fs: FileSystem, folder: Path, covered: dict[int, str], room: int, *,
+                        sync_point: bool) -> list[Path]:
     """Step 4: the folded journals renamed to spares (up to ``room``) or removed, synced."""
     spares: list[Path] = []
-    for jseq in covered:
+    for name in covered.values():
         with contextlib.suppress(FileNotFoundError):
             if len(spares) < room:
                 spare = spare_path(folder)
-                fs.replace(folder / journal_file_name(jseq), spare)
+                fs.replace(folder / name, spare)
                 spares.append(spare)
             else:
-                fs.unlink(folder / journal_file_name(jseq))
-    if spares and durable:
+                fs.unlink(folder / name)
+    if spares or sync_point:
         fs.fsync_dir(folder)
     return spares

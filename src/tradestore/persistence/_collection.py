@@ -41,7 +41,7 @@ from tradestore.persistence._checkpoint import CheckpointPlan, write_checkpoint
 from tradestore.persistence._format import Decoded
 from tradestore.persistence._fs import FileSystem, make_folder, run_io
 from tradestore.persistence._journal import JournalState, write_journal
-from tradestore.persistence._naming import doc_file_name
+from tradestore.persistence._naming import doc_file_name, journal_file_name
 from tradestore.persistence._recovery import FolderScan, scan_folder
 from tradestore.persistence._spares import SparePool
 from tradestore.persistence._verify import Problem, verify_collection
@@ -124,7 +124,7 @@ class Collection(DocumentCache[R]):
         self._reset()
         try:
             if not self._read_only:
-                await run_io(make_folder, self._fs, self.folder, self._durable)
+                await run_io(make_folder, self._fs, self.folder)
             scan: FolderScan = await run_io(
                 scan_folder, self._fs, self.folder, self.name, self._journal_decoder,
                 self._read_only,
@@ -136,14 +136,13 @@ class Collection(DocumentCache[R]):
         except OSError as exc:
             raise StoreIOError.from_os_error(f"opening {self.folder}", exc) from exc
         self._files = dict(scan.doc_files)
-        # Spares the last writer kept: with durable=True usable once a folder sync
-        # (the first commit's) has made their names durable.
-        self._spares.adopt([self.folder / name for name in scan.spares],
-                           names_durable=not self._durable)
-        journals = [seq for seq, _ in scan.journals]
+        # Spares the last writer kept: usable once a folder sync (the first durable
+        # commit's, or a checkpoint's) has made their names durable.
+        self._spares.adopt([self.folder / name for name in scan.spares], names_durable=False)
+        journals = {seq: name for seq, name, _ in scan.journals}
         top = max([scan.checkpoint_seq or 0, *journals])
         self._log = JournalState(top, journals)
-        for seq, changes in scan.journals:
+        for seq, _, changes in scan.journals:
             for doc, recs in changes.items():
                 self._overlay.setdefault(doc, []).append((seq, recs))
                 self._log.dirty.add(doc)
@@ -182,14 +181,15 @@ class Collection(DocumentCache[R]):
         while log.pending.future is not None:
             batch, seq = log.take()
             try:
-                nbytes = await run_io(write_journal, self._fs, self.folder, self.name, seq,
-                                      batch.changes, durable=self._durable,
-                                      spare=self._spares.take())
+                name, nbytes = await run_io(write_journal, self._fs, self.folder, self.name,
+                                            seq, batch.changes, durable=self._durable,
+                                            spare=self._spares.take())
             except BaseException as exc:
                 err = _as_store_error(exc, self.folder)
                 if isinstance(err, CommitInDoubtError):
                     # Its callers still get the error: the change is not known durable.
-                    failed = log.in_doubt(batch, seq, self._docs)
+                    name = journal_file_name(seq, synced=self._durable)
+                    failed = log.in_doubt(batch, seq, name, self._docs)
                 else:
                     failed = log.failed(batch, self._docs)
                 for b in failed:
@@ -197,8 +197,9 @@ class Collection(DocumentCache[R]):
                 if not isinstance(exc, Exception):
                     raise
                 continue
-            self._spares.folder_synced()  # the commit synced the folder (or needs no sync)
-            log.committed(batch, seq, nbytes)
+            if self._durable:
+                self._spares.folder_synced()  # the commit synced the folder
+            log.committed(batch, seq, name, nbytes)
             assert batch.future is not None
             batch.future.set_result(None)
             self._schedule_checkpoint()
@@ -237,7 +238,7 @@ class Collection(DocumentCache[R]):
             return
         try:
             spares = await run_io(write_checkpoint, self._fs, self.folder, plan,
-                                  durable=self._durable, room=self._spares.room())
+                                  sync_point=not self._durable, room=self._spares.room())
         except Exception:
             self._log.dirty |= set(plan.snaps)
             _log.warning("checkpoint of %s failed; its journals are kept", self.folder,
@@ -245,6 +246,8 @@ class Collection(DocumentCache[R]):
             return
         self._log.folded(max(plan.covered, default=0))
         self._spares.add(spares)
+        if spares or not self._durable:  # the checkpoint ended with a folder sync
+            self._spares.folder_synced()
         touched = self._log.docs_in_flight()
         for doc, records in plan.snaps.items():
             if not records:  # its files are gone: forget it unless a change is in flight
@@ -267,7 +270,7 @@ class Collection(DocumentCache[R]):
                            self.folder, exc_info=True)
                 return None
             seq = log.committed_seq
-            covered = [s for s in log.journals if s <= seq]
+            covered = {s: name for s, name in log.journals.items() if s <= seq}
             if not log.dirty and not covered:
                 return None
             # Only the journals up to ``seq`` touch nothing but these documents, so

@@ -187,11 +187,13 @@ class FileSystem:
         return os.path.lexists(path)
 
 
-def make_folder(fs: FileSystem, folder: Path, durable: bool) -> None:
-    """Create ``folder`` and its missing parents; with ``durable``, sync each new entry.
+def make_folder(fs: FileSystem, folder: Path) -> None:
+    """Create ``folder`` and its missing parents, and sync each new entry.
 
     A new folder is an entry of its parent: until the parent is fsync'd, a power
     loss can take the folder, and every file already synced inside it, away.
+    This runs once per folder, so even ``durable=False`` pays it: its
+    checkpoints' syncs would otherwise protect files in a folder that can vanish.
     """
     missing: list[Path] = []
     level = folder
@@ -199,6 +201,5 @@ def make_folder(fs: FileSystem, folder: Path, durable: bool) -> None:
         missing.append(level)
         level = level.parent
     fs.mkdir(folder)
-    if durable:
-        for created in reversed(missing):
-            fs.fsync_dir(created.parent)
+    for created in reversed(missing):
+        fs.fsync_dir(created.parent)

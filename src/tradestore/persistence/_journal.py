@@ -29,13 +29,19 @@ __all__ = ["JournalState", "write_journal"]
 def write_journal(  # noqa: PLR0913  where, which journal, its changes, and how
     fs: FileSystem, folder: Path, collection: str, seq: int,
     changes: dict[str, dict[str, Any]], *, durable: bool, spare: Path | None,
-) -> int:
-    """Write one batch as journal ``seq`` (a new name); returns the bytes written."""
+) -> tuple[str, int]:
+    """Write one batch as journal ``seq`` (a new name); (its file name, bytes written).
+
+    With ``durable=False`` nothing is synced and the name says so
+    (``.unsynced.json``): after a power cut the file may be torn, and the next
+    open drops it and the unsynced journals after it (see ``_recovery.py``).
+    """
     data = encode_file("journal", collection, "", seq, changes, lines=False)
     if fs.reuse_files:
         data = pad_blocks(data)
-    write_new(fs, folder, journal_file_name(seq), data, durable=durable, spare=spare)
-    return len(data)
+    name = journal_file_name(seq, synced=durable)
+    write_new(fs, folder, name, data, durable=durable, spare=spare)
+    return name, len(data)
 
 
 class JournalState:
@@ -44,8 +50,8 @@ class JournalState:
     __slots__ = ("committed_seq", "dirty", "inflight", "journal_bytes", "journals",
                  "next_seq", "pending")
 
-    def __init__(self, top: int = 0, journals: list[int] | None = None) -> None:
-        self.journals: list[int] = list(journals or [])  # on disk, not yet folded
+    def __init__(self, top: int = 0, journals: dict[int, str] | None = None) -> None:
+        self.journals: dict[int, str] = dict(journals or {})  # seq -> file, not yet folded
         self.committed_seq = top  # the newest journal on disk (or checkpoint)
         self.next_seq = top + 1
         self.journal_bytes = 0  # written since the last checkpoint (roughly)
@@ -66,15 +72,16 @@ class JournalState:
         self.next_seq += 1
         return batch, seq
 
-    def committed(self, batch: Batch, seq: int, nbytes: int) -> None:
-        """``batch`` is on disk as journal ``seq``."""
+    def committed(self, batch: Batch, seq: int, name: str, nbytes: int) -> None:
+        """``batch`` is on disk as journal ``seq``, file ``name``."""
         self.inflight = None
-        self.journals.append(seq)
+        self.journals[seq] = name
         self.committed_seq = seq
         self.dirty.update(batch.changes)
         self.journal_bytes += nbytes
 
-    def in_doubt(self, batch: Batch, seq: int, cache: dict[str, dict[str, Any]]) -> list[Batch]:
+    def in_doubt(self, batch: Batch, seq: int, name: str,
+                 cache: dict[str, dict[str, Any]]) -> list[Batch]:
         """The journal could not be withdrawn: it is on disk and will be replayed.
 
         The cache keeps ``batch`` (so it equals the disk); only what was staged
@@ -82,7 +89,7 @@ class JournalState:
         """
         failed = [self.pending, batch]
         self.pending.undo(cache)
-        self.committed(batch, seq, 0)
+        self.committed(batch, seq, name, 0)
         self.pending = Batch()
         return failed
 
@@ -116,5 +123,5 @@ class JournalState:
 
     def folded(self, seq: int) -> None:
         """A checkpoint made every journal up to ``seq`` redundant, and retired them."""
-        self.journals = [s for s in self.journals if s > seq]
+        self.journals = {s: name for s, name in self.journals.items() if s > seq}
         self.journal_bytes = 0 if not self.journals else self.journal_bytes // 2

@@ -27,6 +27,7 @@ from tradestore.persistence._naming import (
     CHECKPOINT_NAME,
     DOC_PREFIX,
     decode_doc_name,
+    journal_file_name,
     parse_journal_name,
 )
 
@@ -51,7 +52,7 @@ class FolderScan(msgspec.Struct):
     """What a collection folder holds."""
 
     doc_files: dict[str, str]
-    journals: list[tuple[int, dict[str, dict[str, Any]]]]
+    journals: list[tuple[int, str, dict[str, dict[str, Any]]]]  # (seq, file name, changes)
     checkpoint_seq: int | None
     spares: list[str]
 
@@ -59,7 +60,7 @@ class FolderScan(msgspec.Struct):
 def quarantine(fs: FileSystem, folder: Path, name: str, reason: str) -> str:
     """Move a damaged file aside (never delete it); returns where it went."""
     qdir = folder / QUARANTINE
-    make_folder(fs, qdir, durable=True)
+    make_folder(fs, qdir)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     for n in range(1000):
         dest = qdir / f"{name}.{stamp}.{n}"
@@ -117,8 +118,8 @@ def scan_folder(  # noqa: PLR0912  one branch per kind of file a folder holds
                 if not read_only:
                     fs.unlink(folder / name)
                     _log.info("removed leftover temporary file %s", folder / name)
-            elif (seq := parse_journal_name(name)) is not None:
-                journal_names.append((seq, name))
+            elif (parsed := parse_journal_name(name)) is not None:
+                journal_names.append((parsed[0], name))
             elif name.startswith(DOC_PREFIX) and name.endswith(".json"):
                 doc = decode_doc_name(name)
                 if doc is None:
@@ -134,21 +135,48 @@ def scan_folder(  # noqa: PLR0912  one branch per kind of file a folder holds
         except OSError as exc:
             raise StoreIOError.from_os_error(f"recovering {folder / name}", exc) from exc
     result.checkpoint_seq = _read_marker(fs, folder, collection, read_only)
-    for seq, name in sorted(journal_names):
+    result.journals = _read_journals(fs, folder, collection, sorted(journal_names),
+                                     journal_decoder, read_only=read_only)
+    return result
+
+
+def _read_journals(  # noqa: PLR0913  the folder's journals and how to read them
+    fs: FileSystem, folder: Path, collection: str, names: list[tuple[int, str]],
+    decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]], *, read_only: bool,
+) -> list[tuple[int, str, dict[str, dict[str, Any]]]]:
+    """Decode the journals in sequence order.
+
+    A damaged journal that was synced is damage: quarantined (a writer) or
+    skipped (a reader). A damaged *unsynced* one (``durable=False``) is the
+    tail a power cut tore: it and every later unsynced journal are dropped (a
+    writer removes them), so the store holds a prefix of its commits.
+    """
+    out: list[tuple[int, str, dict[str, dict[str, Any]]]] = []
+    torn: str | None = None
+    for seq, name in names:
         path = folder / name
+        synced = name == journal_file_name(seq)
         try:
-            decoded = decode_file(_read(fs, path), journal_decoder, kind="journal",
+            if torn is not None and not synced:
+                raise DamagedFileError(f"after the torn journal {torn}")
+            decoded = decode_file(_read(fs, path), decoder, kind="journal",
                                   collection=collection, seq=seq)
         except NewerFormatError as exc:
             raise _newer(path, exc) from exc
         except DamagedFileError as exc:
-            if not read_only:
+            if not synced:
+                torn = torn or name
+                _log.warning("dropping unsynced journal %s, cut short by a power loss: %s",
+                             path, exc)
+                if not read_only:
+                    fs.unlink(path)
+            elif not read_only:
                 quarantine(fs, folder, name, str(exc))
             else:
                 _log.error("skipping damaged journal %s: %s", path, exc)
             continue
-        result.journals.append((seq, decoded.payload))
-    return result
+        out.append((seq, name, decoded.payload))
+    return out
 
 
 def _doc_id_from_file(fs: FileSystem, folder: Path, name: str, collection: str) -> str | None:

@@ -9,6 +9,12 @@ class does the rest. Contract common to every store (see API.md):
 - With ``read_only=True`` no lock is taken, nothing on disk changes, mutations
   raise :class:`StoreError`, and the state is the one seen at ``initialize()``
   or the last ``reload()``.
+- ``durable=True``: a mutation returns once its change is synced; neither a
+  killed process nor a power cut loses it. ``durable=False``: commits are not
+  synced, checkpoints are (after a second without writes, every 1,000 commits
+  or 16 MiB, ``checkpoint()``, ``close()``); a killed process loses nothing
+  acknowledged, a power cut at most each collection's writes since its last
+  checkpoint, and the store always opens without repair.
 
 :raises StoreLockedError: from ``initialize()``, if another process writes here.
 :raises StoreCorruptedError: from any method, if a file is damaged beyond recovery.
@@ -127,7 +133,7 @@ class BaseStore:
     async def _open(self) -> None:
         if not self.read_only:
             try:
-                await run_io(make_folder, self._fs, self.folder, self.durable)
+                await run_io(make_folder, self._fs, self.folder)
             except OSError as exc:
                 raise StoreIOError.from_os_error(f"creating {self.folder}", exc) from exc
             await self._lock.acquire()
