@@ -43,7 +43,7 @@ from tradestore.persistence._fs import FileSystem, make_folder, run_io
 from tradestore.persistence._journal import JournalState, write_journal
 from tradestore.persistence._naming import doc_file_name, journal_file_name
 from tradestore.persistence._recovery import FolderScan, scan_folder
-from tradestore.persistence._spares import SparePool
+from tradestore.persistence._spares import BUSY_SPARES, SparePool, remove_spares
 from tradestore.persistence._verify import Problem, verify_collection
 
 __all__ = ["Collection", "Txn"]
@@ -97,8 +97,9 @@ class Collection(DocumentCache[R]):
 
     def _reset(self) -> None:
         self._clear()
-        # A checkpoint may keep as many spares as journals it folds between two.
-        self._spares = SparePool(self._checkpoint_every if self._fs.reuse_files else 0)
+        # Spares bounded to what a busy store reuses between two checkpoints.
+        self._spares = SparePool(min(self._checkpoint_every, BUSY_SPARES)
+                                 if self._fs.reuse_files else 0)
         self._writer: asyncio.Task[None] | None = None
         self._checkpointer: asyncio.Task[None] | None = None
         self._idle: asyncio.TimerHandle | None = None
@@ -139,6 +140,8 @@ class Collection(DocumentCache[R]):
         # Spares the last writer kept: usable once a folder sync (the first durable
         # commit's, or a checkpoint's) has made their names durable.
         self._spares.adopt([self.folder / name for name in scan.spares], names_durable=False)
+        if not self._read_only:
+            await self._trim_spares()  # e.g. left by many killed writers
         journals = {seq: name for seq, name, _ in scan.journals}
         top = max([scan.checkpoint_seq or 0, *journals])
         self._log = JournalState(top, journals)
@@ -215,12 +218,27 @@ class Collection(DocumentCache[R]):
             self._start_checkpoint()
         else:
             self._idle = asyncio.get_running_loop().call_later(
-                self._idle_checkpoint, self._start_checkpoint
+                self._idle_checkpoint, self._start_checkpoint, True
             )
 
-    def _start_checkpoint(self) -> None:
+    def _start_checkpoint(self, idle: bool = False) -> None:
         if self._checkpointer is None or self._checkpointer.done():
-            self._checkpointer = asyncio.get_running_loop().create_task(self.checkpoint())
+            self._checkpointer = asyncio.get_running_loop().create_task(
+                self._quiet_checkpoint() if idle else self.checkpoint()
+            )
+
+    async def _quiet_checkpoint(self) -> None:
+        """The checkpoint after a quiet spell: fold, then keep only a handful of spares."""
+        await self.checkpoint()
+        await self._trim_spares()
+
+    async def _trim_spares(self) -> None:
+        gone = self._spares.trim()
+        if gone:
+            try:
+                await run_io(remove_spares, self._fs, gone)
+            except OSError:
+                _log.warning("could not remove spare files in %s", self.folder, exc_info=True)
 
     async def verify(self) -> list[Problem]:
         """Check every file of this collection's folder; nothing is changed."""
@@ -304,5 +322,10 @@ class Collection(DocumentCache[R]):
         if self._idle is not None:
             self._idle.cancel()
         await self.drain()
-        if not self._read_only and (self._log.dirty or self._log.journals):
+        if self._read_only:
+            return
+        if self._log.dirty or self._log.journals:
             await self.checkpoint()
+        # A handful of spares stay for the next writer (its first commits then create
+        # no file); the rest are removed, so a closed store's folder stays small.
+        await self._trim_spares()

@@ -81,7 +81,9 @@ class FileSystem:
     #: Whether writes go into spares (files no longer needed, rewritten in place,
     #: see ``_spares.py``) and files are padded to whole blocks so they fit. Off,
     #: every write creates its temporary file and checkpoints keep no spares.
-    reuse_files: bool = True
+    #: ``None`` (the default): decided at a store's open from its file system,
+    #: by :func:`~._spares.spares_pay_off`.
+    reuse_files: bool | None = None
 
     def open_temp(self, folder: Path, prefix: str) -> tuple[int, Path]:
         """Create a new, unique, private temporary file in ``folder`` (never a fixed name)."""

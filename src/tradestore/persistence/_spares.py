@@ -27,23 +27,84 @@ they are usable at once.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
-__all__ = ["SparePool"]
+from tradestore.persistence._fs import FileSystem
+
+__all__ = [
+    "BUSY_SPARES",
+    "IDLE_SPARES",
+    "SparePool",
+    "file_system_of",
+    "remove_spares",
+    "spares_pay_off",
+]
+
+#: Spares kept while commits come fast: what a busy store rewrites between two
+#: checkpoints before it has to create files again.
+BUSY_SPARES = 256
+#: Spares an idle or closed store keeps (the rest are removed): a handful, so a
+#: folder never fills up with them, e.g. after many killed writers.
+IDLE_SPARES = 8
+
+
+def file_system_of(folder: Path) -> str:
+    """The type of the file system holding ``folder`` (``"ext4"``, ``"xfs"``, ...), or ``""``.
+
+    Read from ``/proc/self/mountinfo`` (Linux); ext4 without a journal reads as
+    ``"ext4-nojournal"`` (no ``/proc/fs/jbd2`` entry for its device).
+    """
+    try:
+        dev = os.stat(folder).st_dev
+        with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return ""
+    wanted = f"{os.major(dev)}:{os.minor(dev)}"
+    for line in lines:
+        mount, _, fs_part = line.partition(" - ")  # "id parent major:minor ..." - "type source"
+        if mount.split()[2:3] == [wanted] and len(fs_part.split()) > 1:
+            fstype, source = fs_part.split()[:2]
+            if fstype == "ext4" and not any(
+                    Path("/proc/fs/jbd2").glob(f"{Path(source).name}-*")):
+                return "ext4-nojournal"
+            return fstype
+    return ""
+
+
+#: File systems where spares measured no win in ``benchmarks.filesystems``
+#: (docs/benchmarks-filesystems.md): on xfs, creating each journal was as fast
+#: or faster in W2, W6 and W1, so the default there is a plain durable replace.
+NO_SPARES = frozenset({"xfs"})
+
+
+def spares_pay_off(folder: Path) -> bool:
+    """Whether spares are on by default for ``folder``: where measured to win."""
+    return file_system_of(folder) not in NO_SPARES
+
+
+def remove_spares(fs: FileSystem, paths: list[Path]) -> None:
+    """Remove spares no longer kept (no sync needed: a spare that comes back is kept)."""
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            fs.unlink(path)
 
 
 class SparePool:
     """Spares of one folder: usable ones, and ones waiting for a folder sync.
 
-    ``limit`` bounds how many are kept (what a busy store reuses between two
-    checkpoints); a pool of ``limit=0`` keeps none, and every write creates
-    its temporary file.
+    ``limit`` bounds how many are kept while busy; :meth:`trim` cuts the pool
+    to ``idle`` when the store goes quiet or closes. A pool of ``limit=0``
+    keeps none, and every write creates its temporary file.
     """
 
-    __slots__ = ("_usable", "_waiting", "limit")
+    __slots__ = ("_usable", "_waiting", "idle", "limit")
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, idle: int = IDLE_SPARES) -> None:
         self.limit = limit
+        self.idle = min(idle, limit)
         self._usable: list[Path] = []
         self._waiting: list[Path] = []  # found at open: usable after the next folder sync
 
@@ -71,3 +132,17 @@ class SparePool:
     def add(self, paths: list[Path]) -> None:
         """Spares whose names a folder sync has made durable."""
         self._usable.extend(paths)
+
+    def trim(self, keep: int | None = None) -> list[Path]:
+        """Forget all but ``keep`` spares (``idle`` by default); the ones to remove."""
+        keep = self.idle if keep is None else keep
+        extra = len(self) - keep
+        if extra <= 0:
+            return []
+        gone = self._waiting[:extra]
+        self._waiting = self._waiting[extra:]
+        extra -= len(gone)
+        if extra > 0:
+            gone += self._usable[:extra]
+            self._usable = self._usable[extra:]
+        return gone

@@ -39,6 +39,7 @@ from tradestore.persistence._collection import Collection
 from tradestore.persistence._fs import FileSystem, make_folder, run_io
 from tradestore.persistence._lock import WriterLock
 from tradestore.persistence._naming import BACKUP_SUFFIX
+from tradestore.persistence._spares import spares_pay_off
 from tradestore.persistence._verify import Problem, RepairReport
 
 __all__ = ["BaseStore", "Clock"]
@@ -137,6 +138,8 @@ class BaseStore:
             except OSError as exc:
                 raise StoreIOError.from_os_error(f"creating {self.folder}", exc) from exc
             await self._lock.acquire()
+        if self._fs.reuse_files is None:  # the default: where spares measured a win
+            self._fs.reuse_files = await run_io(spares_pay_off, self.data_dir)
         try:
             for coll in self._collections:
                 await coll.open(salvage=self._salvage)
