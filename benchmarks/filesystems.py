@@ -29,6 +29,8 @@ from typing import Any
 
 __all__ = ["main"]
 
+from tradestore.persistence._spares import NO_SPARES
+
 ROOT = Path(__file__).resolve().parents[1]
 MKFS = {
     "ext4": ["mkfs.ext4", "-q", "-F", "-O", "has_journal"],
@@ -121,8 +123,11 @@ def _table(fs: str, data: dict[str, Any]) -> list[str]:
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines += ["", f"Ratios are to {PEER} in the same run (for ms, below 1 is faster; for rates, "
               "above 1 is faster). Full report: "
-              f"[benchmarks-fs/{fs}.md](benchmarks-fs/{fs}.md).", ""]
-    return lines
+              f"[benchmarks-fs/{fs}.md](benchmarks-fs/{fs}.md)."]
+    if fs in NO_SPARES:
+        lines.append("Spares are off by default here, so tradestore_durable and "
+                     "tradestore_noreuse run the same code: their difference is this run's noise.")
+    return [*lines, ""]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -133,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--fs", default="disk,ext4,xfs,btrfs", help="file systems to run")
     p.add_argument("--size", default="4G", help="size of each image file")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks-filesystems.md")
+    p.add_argument("--rerender", action="store_true",
+                   help="rebuild the tables from the last run's JSON files, running nothing")
     p.add_argument("extra", nargs="*", help="options for each benchmark run (after --)")
     args = p.parse_args(argv)
     wanted = args.fs.split(",")
@@ -146,7 +153,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     reports.mkdir(parents=True, exist_ok=True)
     lines = ["# Benchmarks per file system", "",
              f"`python -m benchmarks.filesystems {' '.join(argv or sys.argv[1:])}`: W2, W6 "
-             "and W1, each file system in its own run beside sqlite_full and the floors.", ""]
+             "and W1, each file system in its own run beside sqlite_full and the floors. "
+             "Compare within a table only; a run on a machine busy with other work is noisy "
+             "(see the note under xfs).", ""]
+    if args.rerender:
+        if args.out.exists():  # keep the header naming the command that ran
+            lines = args.out.read_text(encoding="utf-8").splitlines()[:4]
+        for fs in wanted:
+            lines += _table(fs, json.loads((reports / f"{fs}.json").read_text(encoding="utf-8")))
+        args.out.write_text("\n".join(lines), encoding="utf-8")
+        _embed(args.out.parent / "benchmarks.md", lines[2:])
+        return 0
     args.dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir="/var/tmp", prefix="tradestore-fs-") as tmp:
         for fs in wanted:
