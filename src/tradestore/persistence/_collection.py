@@ -42,7 +42,7 @@ from tradestore.persistence._format import Decoded
 from tradestore.persistence._fs import FileSystem, make_folder, run_io
 from tradestore.persistence._journal import JournalState, write_journal
 from tradestore.persistence._naming import doc_file_name, journal_file_name
-from tradestore.persistence._recovery import FolderScan, scan_folder
+from tradestore.persistence._recovery import FolderScan, journal_names_in, scan_folder
 from tradestore.persistence._spares import BUSY_SPARES, SparePool, remove_spares
 from tradestore.persistence._verify import Problem, verify_collection
 
@@ -97,6 +97,7 @@ class Collection(DocumentCache[R]):
 
     def _reset(self) -> None:
         self._clear()
+        self._seen_journals: frozenset[str] = frozenset()
         # Spares bounded to what a busy store reuses between two checkpoints.
         self._spares = SparePool(min(self._checkpoint_every, BUSY_SPARES)
                                  if self._fs.reuse_files else 0)
@@ -137,6 +138,7 @@ class Collection(DocumentCache[R]):
         except OSError as exc:
             raise StoreIOError.from_os_error(f"opening {self.folder}", exc) from exc
         self._files = dict(scan.doc_files)
+        self._seen_journals = scan.journal_names
         # Spares the last writer kept: usable once a folder sync (the first durable
         # commit's, or a checkpoint's) has made their names durable.
         self._spares.adopt([self.folder / name for name in scan.spares], names_durable=False)
@@ -153,6 +155,14 @@ class Collection(DocumentCache[R]):
         if not self._lazy or (scan.checkpoint_seq is None and scan.doc_files):
             # Without a checkpoint record the documents' own numbers must be read.
             await self.load_all(salvage=salvage)
+
+    async def changed_since_open(self) -> bool:
+        """Whether a writer committed or checkpointed here since the folder scan of open."""
+        try:
+            now = await run_io(journal_names_in, self._fs, self.folder)
+        except OSError:
+            return True
+        return now != self._seen_journals
 
     # -- writing ---------------------------------------------------------------------------
 

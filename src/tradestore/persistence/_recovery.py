@@ -35,6 +35,7 @@ __all__ = [
     "MARKER_DECODER",
     "QUARANTINE",
     "FolderScan",
+    "journal_names_in",
     "quarantine",
     "read_doc",
     "scan_folder",
@@ -55,6 +56,7 @@ class FolderScan(msgspec.Struct):
     journals: list[tuple[int, str, dict[str, dict[str, Any]]]]  # (seq, file name, changes)
     checkpoint_seq: int | None
     spares: list[str]
+    journal_names: frozenset[str] = frozenset()  # every journal file listed
 
 
 def quarantine(fs: FileSystem, folder: Path, name: str, reason: str) -> str:
@@ -135,6 +137,7 @@ def scan_folder(  # noqa: PLR0912  one branch per kind of file a folder holds
         except OSError as exc:
             raise StoreIOError.from_os_error(f"recovering {folder / name}", exc) from exc
     result.checkpoint_seq = _read_marker(fs, folder, collection, read_only)
+    result.journal_names = frozenset(name for _, name in journal_names)
     result.journals = _read_journals(fs, folder, collection, sorted(journal_names),
                                      journal_decoder, read_only=read_only)
     return result
@@ -177,6 +180,11 @@ def _read_journals(  # noqa: PLR0913  the folder's journals and how to read them
             continue
         out.append((seq, name, decoded.payload))
     return out
+
+
+def journal_names_in(fs: FileSystem, folder: Path) -> frozenset[str]:
+    """The journal files ``folder`` holds now (every commit and checkpoint changes the set)."""
+    return frozenset(n for n in fs.listdir(folder) if parse_journal_name(n) is not None)
 
 
 def _doc_id_from_file(fs: FileSystem, folder: Path, name: str, collection: str) -> str | None:

@@ -141,11 +141,28 @@ class BaseStore:
         if self._fs.reuse_files is None:  # the default: where spares measured a win
             self._fs.reuse_files = await run_io(spares_pay_off, self.data_dir)
         try:
-            for coll in self._collections:
-                await coll.open(salvage=self._salvage)
+            await self._open_collections()
         except BaseException:
             await self._lock.release()
             raise
+
+    async def _open_collections(self) -> None:
+        """Open every collection; a reader, as of one moment of the writer.
+
+        A read-only open of several collections reads them one after the other
+        while the writer may commit: it checks afterwards that no collection's
+        journals changed since its scan, and starts over if one did, so the
+        snapshot is one state of the store (each collection alone always is).
+        """
+        for attempt in range(20):
+            for coll in self._collections:
+                await coll.open(salvage=self._salvage)
+            if not self.read_only or len(self._collections) <= 1:
+                return
+            changed = [await coll.changed_since_open() for coll in self._collections]
+            if not any(changed):
+                return
+            await asyncio.sleep(0.005 * (attempt + 1))
 
     async def _ready(self) -> None:
         """Called first by every public method."""
@@ -157,7 +174,7 @@ class BaseStore:
         await self._ready()
         for coll in self._collections:
             await coll.drain()
-            await coll.open()
+        await self._open_collections()
 
     async def flush(self) -> None:
         """Wait until every pending write and checkpoint is done."""
