@@ -25,8 +25,10 @@ run: $(STAMP)
 	@echo "Open the dashboard on this demo data: $(VENV)/bin/tradestore serve --data-dir ./data"
 	@echo "  then browse http://127.0.0.1:8765/ (read-only; 'tradestore run --web 8765' adds actions)"
 
+# As root, also W2, W6 and W1 on loop-mounted ext4 (with a journal), xfs and btrfs.
 bench: $(STAMP)
 	$(PY) -m benchmarks
+	if [ "$$(id -u)" = 0 ]; then $(PY) -m benchmarks.filesystems; fi
 
 bench-quick: $(STAMP)
 	$(PY) -m benchmarks --quick

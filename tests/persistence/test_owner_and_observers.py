@@ -12,7 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tradestore import BackgroundTask, TaskPriority, TaskStore
-from tradestore.persistence import LockOwner, add_observer, read_lock_owner, remove_observer
+from tradestore.persistence import (
+    LockOwner,
+    add_observer,
+    journal_backlog,
+    read_lock_owner,
+    remove_observer,
+)
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 T0 = datetime(2026, 1, 2, tzinfo=UTC)
@@ -94,11 +100,11 @@ async def test_observers_see_commits_and_checkpoints(tmp_path: Path) -> None:
         async with TaskStore(tmp_path, durable=False) as store:
             await store.save_many([_task("a"), _task("b"), _task("c")])
             await store.update("a", retry_count=1)
-            assert await store.journal_backlog() == 2
+            assert await journal_backlog(store.folder) == 2
             async with TaskStore(tmp_path, read_only=True) as reader:
-                assert await reader.journal_backlog() == 2
+                assert await journal_backlog(reader.folder) == 2
             await store.checkpoint()
-            assert await store.journal_backlog() == 0
+            assert await journal_backlog(store.folder) == 0
     finally:
         remove_observer(seen)
     assert [(f, n) for f, _, n in seen.commits] == [(tmp_path / "tasks", 3),

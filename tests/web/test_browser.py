@@ -168,7 +168,7 @@ def _api(base: str, path: str) -> Any:
     return json.loads(body)
 
 
-def test_run_web_updates_live_and_acts_only_with_the_token(
+def test_run_web_updates_live_and_acts_only_with_the_token(  # noqa: PLR0915  # one session, step by step
     tmp_path: Path, browser: Browser, page: Page
 ) -> None:
     data = tmp_path / "data"

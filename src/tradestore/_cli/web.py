@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 DEFAULT_PORT = 8765
+_MAX_PORT = 65535
 
 
 def parse_bind(value: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
@@ -33,7 +34,7 @@ def parse_bind(value: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
     if not sep:
         host, port = default_host, value
     host = host.strip("[]") or default_host
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    if not port.isdigit() or not 0 < int(port) <= _MAX_PORT:
         raise ValueError(f"not a port: {port!r} (expected [HOST:]PORT, e.g. 8080)")
     return host, int(port)
 

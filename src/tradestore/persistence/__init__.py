@@ -2,15 +2,15 @@
 
 from tradestore.persistence._collection import Collection, Txn
 from tradestore.persistence._format import FORMAT, VERSION
-from tradestore.persistence._fs import (
-    FileSystem,
-    durable_replace,
-    is_spare_name,
-    is_temp_name,
-    run_io,
-)
+from tradestore.persistence._fs import FileSystem, is_spare_name, is_temp_name, run_io
 from tradestore.persistence._lock import LockOwner, WriterLock, read_lock_owner
-from tradestore.persistence._observe import StoreObserver, add_observer, remove_observer
+from tradestore.persistence._observe import (
+    StoreObserver,
+    add_observer,
+    journal_backlog,
+    remove_observer,
+)
+from tradestore.persistence._replace import replace_keeping_backup, write_new
 from tradestore.persistence._store import BaseStore, Clock
 from tradestore.persistence._verify import Problem, RepairReport
 
@@ -28,10 +28,12 @@ __all__ = [
     "Txn",
     "WriterLock",
     "add_observer",
-    "durable_replace",
     "is_spare_name",
     "is_temp_name",
+    "journal_backlog",
     "read_lock_owner",
     "remove_observer",
+    "replace_keeping_backup",
     "run_io",
+    "write_new",
 ]

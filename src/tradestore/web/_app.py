@@ -54,7 +54,7 @@ def _bad(message: str, status: int = 400) -> Response:
     return _json({"error": message}, status)
 
 
-def create_app(
+def create_app(  # noqa: PLR0913, PLR0915  # keyword options of the public factory; a handler per route
     stores: Stores,
     *,
     scheduler: Scheduler | None = None,
@@ -178,7 +178,7 @@ def create_app(
         await dash.refresh()
         return _json(await stocks_view(stores, dash.clock().date()))
 
-    async def action(request: Request) -> Response:
+    async def action(request: Request) -> Response:  # noqa: PLR0911  # one return per refusal
         name = request.path_params["action"]
         if name not in ACTIONS:
             return _bad(f"unknown action {name!r}", 404)

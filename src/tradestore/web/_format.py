@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-__all__ = ["AGE_CLASSES", "age_class", "age_days", "clock_time", "millis", "relative"]
+__all__ = [
+    "AGE_CLASSES",
+    "AGING_DAYS",
+    "FRESH_DAYS",
+    "age_class",
+    "age_days",
+    "clock_time",
+    "millis",
+    "relative",
+]
 
+FRESH_DAYS = 1
+"""Data checked this many days ago or less is fresh (today or yesterday)."""
+AGING_DAYS = 7
+"""Older than fresh, up to this many days: aging; older still: stale."""
+_DECIMAL_BELOW_MS = 10
+_SECONDS_FROM_MS = 10_000
 AGE_CLASSES = ("fresh", "aging", "stale", "never")
 """CSS classes of data age: checked today or yesterday, within a week, older, never."""
 
@@ -45,9 +60,9 @@ def age_class(days: int | None) -> str:
     """The colour class of data ``days`` old: fresh (<= 1), aging (<= 7), stale, never."""
     if days is None:
         return "never"
-    if days <= 1:
+    if days <= FRESH_DAYS:
         return "fresh"
-    if days <= 7:
+    if days <= AGING_DAYS:
         return "aging"
     return "stale"
 
@@ -55,8 +70,8 @@ def age_class(days: int | None) -> str:
 def millis(seconds: float) -> str:
     """A duration as ``0.4 ms``, ``83 ms`` or ``2.5 s``."""
     ms = seconds * 1000
-    if ms < 10:
+    if ms < _DECIMAL_BELOW_MS:
         return f"{ms:.1f} ms"
-    if ms < 10_000:
+    if ms < _SECONDS_FROM_MS:
         return f"{ms:.0f} ms"
     return f"{seconds:.1f} s"

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from tradestore.persistence import BaseStore, read_lock_owner
+from tradestore.persistence import BaseStore, journal_backlog, read_lock_owner
 from tradestore.scheduler import Stores
 
 __all__ = [
@@ -179,9 +179,9 @@ async def health_view(
     current = next((b for b in beats if b.alive), beats[0] if beats else None)
     backlog: dict[str, int] = {}
     for store in _stores(stores):
-        count = getattr(store, "journal_backlog", None)
-        if count is not None:
-            backlog[store_name(store)] = await count()
+        folder = getattr(store, "folder", None)  # journals exist on the file backend only
+        if folder is not None:
+            backlog[store_name(store)] = await journal_backlog(folder)
     return HealthView(
         now=now,
         mode="writer" if writer else "read-only",

@@ -41,7 +41,7 @@ def folder_signature(roots: list[Path]) -> tuple[object, ...]:
 class Dashboard:
     """What every route of one app shares."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913  # the options create_app passes through
         self,
         stores: Stores,
         *,
