@@ -26,7 +26,7 @@ import filelock
 import msgspec
 
 from tradestore.errors import StoreIOError, StoreLockedError
-from tradestore.persistence._fs import FILE_MODE, run_io, temp_path
+from tradestore.persistence._fs import FILE_MODE, FileSystem, run_io
 
 __all__ = ["LOCK_NAME", "OWNER_NAME", "LockOwner", "WriterLock", "read_lock_owner"]
 
@@ -59,18 +59,20 @@ class LockOwner(msgspec.Struct, frozen=True, kw_only=True):
 _DECODER = msgspec.json.Decoder(LockOwner)
 
 
-def _write_owner(folder: Path) -> None:
+def _write_owner(fs: FileSystem, folder: Path) -> None:
+    # Through the store's FileSystem, as every other file of the folder is written:
+    # a fresh temp file, then a rename (no sync: the record is informational).
     record = LockOwner(pid=os.getpid(), host=socket.gethostname(), since=datetime.now(UTC))
-    tmp = temp_path(folder, "lock-owner")  # a temp name: removed at the next open if left
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                 FILE_MODE)
+    fd, tmp = fs.open_temp(folder, "lock-owner")  # removed at the next open if left
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(msgspec.json.encode(record))
-        os.replace(tmp, folder / OWNER_NAME)
+        try:
+            fs.write(fd, msgspec.json.encode(record))
+        finally:
+            fs.close(fd)
+        fs.replace(tmp, folder / OWNER_NAME)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            fs.unlink(tmp)
         raise
 
 
@@ -95,8 +97,9 @@ def read_lock_owner(folder: str | os.PathLike[str]) -> LockOwner | None:
 class WriterLock:
     """An exclusive, non-blocking lock on ``folder/.lock``."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, fs: FileSystem | None = None) -> None:
         self.path = folder / LOCK_NAME
+        self._fs = fs or FileSystem()
         self._lock = filelock.FileLock(self.path, timeout=0, mode=FILE_MODE, thread_local=False)
 
     async def acquire(self) -> None:
@@ -118,7 +121,7 @@ class WriterLock:
         except OSError as exc:
             raise StoreIOError.from_os_error(f"locking {self.path}", exc) from exc
         try:
-            await run_io(_write_owner, self.path.parent)
+            await run_io(_write_owner, self._fs, self.path.parent)
         except OSError:  # informational only: the lock is held all the same
             _log.warning("could not write %s", self.path.parent / OWNER_NAME, exc_info=True)
 

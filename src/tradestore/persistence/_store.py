@@ -95,7 +95,7 @@ class BaseStore:
         self._clock: Clock = clock or _utc_now
         self._fs = fs or FileSystem()
         self._collections: list[Collection[Any]] = []
-        self._lock = WriterLock(self.folder)
+        self._lock = WriterLock(self.folder, self._fs)
         self._state = "new"
         self._opening: asyncio.Future[None] | None = None
         self._salvage: list[str] | None = None
