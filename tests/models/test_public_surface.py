@@ -1,4 +1,4 @@
-"""The names API.md promises are importable from the top-level package."""
+"""The names the reference (docs/reference.md) promises are importable from the package."""
 
 from __future__ import annotations
 
