@@ -16,15 +16,19 @@ from tradestore.errors import (
     ValidationError,
 )
 from tradestore.models import (
+    MAX_TASK_HISTORY,
     BackgroundTask,
     EarningsReport,
     FundamentalAnalysis,
     FundamentalSnapshot,
     NewsItem,
     PerformanceSummary,
+    RunOutcome,
+    SchedulerHeartbeat,
     StockSchedulerState,
     StrategyLog,
     TaskPriority,
+    TaskRun,
     TaskStatus,
     TaskType,
 )
@@ -37,6 +41,7 @@ except PackageNotFoundError:  # imported from a source tree that was never insta
     __version__ = "0+unknown"
 
 __all__ = [
+    "MAX_TASK_HISTORY",
     "BackgroundTask",
     "EarningsReport",
     "ErrorCategory",
@@ -47,6 +52,8 @@ __all__ = [
     "NewsItem",
     "NotFoundError",
     "PerformanceSummary",
+    "RunOutcome",
+    "SchedulerHeartbeat",
     "StockSchedulerState",
     "StockStateStore",
     "StoreClosedError",
@@ -57,6 +64,7 @@ __all__ = [
     "StrategyLog",
     "StrategyLogStore",
     "TaskPriority",
+    "TaskRun",
     "TaskStatus",
     "TaskStore",
     "TaskType",

@@ -14,9 +14,10 @@ from typing import Annotated
 
 import typer
 
-from tradestore import __version__
+from tradestore import ValidationError, __version__
 from tradestore._cli.common import (
     EXIT_FAILURE,
+    EXIT_USAGE,
     check_data_dir,
     console,
     fail,
@@ -28,6 +29,7 @@ from tradestore._cli.run import run_scheduler
 from tradestore._cli.status import status_tables
 from tradestore._cli.transfer import export_folder, import_folder
 from tradestore.scheduler import open_stores
+from tradestore.stores._stock_rules import zone
 
 __all__ = ["app", "main"]
 
@@ -46,6 +48,23 @@ DataDir = Annotated[
     ),
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log details to stderr.")]
+Zone = Annotated[
+    str,
+    typer.Option(
+        "--tz",
+        help="IANA time zone of the bot's calendar day, e.g. Asia/Kolkata (default UTC).",
+        envvar="TRADESTORE_TZ",
+    ),
+]
+
+
+def _zone(name: str) -> str:
+    """``name`` if it is a known IANA zone, else exit 2 saying so."""
+    try:
+        zone(name)
+    except ValidationError as exc:
+        fail(f"--tz: {exc.message.removeprefix('tz: ')}", EXIT_USAGE)
+    return name
 
 
 def _print_version(value: bool) -> None:
@@ -93,11 +112,13 @@ def run(
     failure_rate: Annotated[
         float, typer.Option(help="Share of simulated fetches that fail.", min=0, max=1)
     ] = 0.0,
+    tz: Zone = "UTC",
     verbose: Verbose = False,
 ) -> None:
     """Run the scheduler on the simulated market; seeds the default tasks on first use."""
     setup_logging(verbose)
     check_data_dir(data_dir, must_exist=False)
+    _zone(tz)
     began = time.monotonic()
     run_command(
         run_scheduler(
@@ -109,23 +130,25 @@ def run(
             concurrency=concurrency,
             failure_rate=failure_rate,
             began=began,
+            tz=tz,
         ),
         data_dir,
     )
 
 
 @app.command()
-def status(data_dir: DataDir, verbose: Verbose = False) -> None:
-    """Show tasks, stocks, strategy performance and fundamentals freshness."""
+def status(data_dir: DataDir, tz: Zone = "UTC", verbose: Verbose = False) -> None:
+    """Show tasks, stocks (what is due today in --tz), strategies and fundamentals."""
     setup_logging(verbose)
 
     async def show() -> None:
-        async with open_stores(data_dir, read_only=True) as stores:
+        async with open_stores(data_dir, read_only=True, tz=tz) as stores:
             tables = await status_tables(stores, datetime.now(UTC))
         for table in tables:
             console.print(table)
 
     check_data_dir(data_dir, must_exist=True)
+    _zone(tz)
     run_command(show(), data_dir)
 
 

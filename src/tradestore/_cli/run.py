@@ -31,9 +31,10 @@ async def run_scheduler(
     concurrency: int,
     failure_rate: float,
     began: float,
+    tz: str = "UTC",
 ) -> None:
-    """The body of ``tradestore run``."""
-    async with open_stores(data_dir) as stores:
+    """The body of ``tradestore run``; ``tz`` is the zone of the stores' calendar day."""
+    async with open_stores(data_dir, tz=tz) as stores:
         known = sorted(await stores.stocks.all_states())
         watchlist = symbols or known or list(SAMPLE_WATCHLIST)
         if not await stores.tasks.list_tasks():
@@ -44,6 +45,7 @@ async def run_scheduler(
             )
         console.print(
             f"watchlist: {', '.join(watchlist)}   market: simulated (seed {seed})"
+            + f"   zone: {tz}"
             + (
                 "   once"
                 if once

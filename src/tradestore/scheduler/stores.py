@@ -6,11 +6,13 @@ import contextlib
 import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from tradestore import FundamentalStore, StockStateStore, StrategyLogStore, TaskStore
 from tradestore.scheduler.context import HandlerContext
 from tradestore.scheduler.market import MarketDataSource
 from tradestore.scheduler.timing import Clock, utc_now
+from tradestore.stores._stock_rules import zone
 
 __all__ = ["Stores", "open_stores"]
 
@@ -50,23 +52,33 @@ async def open_stores(
     read_only: bool = False,
     durable: bool = True,
     clock: Clock | None = None,
+    tz: str | ZoneInfo = "UTC",
 ) -> AsyncIterator[Stores]:
     """Initialize the four stores on ``data_dir``; close them all on the way out.
 
+    ``tz`` (an IANA zone name such as ``"Asia/Kolkata"``) is the zone of "today"
+    for the stores that have one: StockStateStore (when a check is due),
+    StrategyLogStore (today's log) and FundamentalStore (one analysis a day).
     If one fails to open (``StoreLockedError``, ``StoreCorruptedError``) the ones
     already open are closed before the error propagates.
+
+    :raises ValidationError: ``tz`` is not a known zone (before anything opens).
     """
+    zone_info = zone(tz)
     async with contextlib.AsyncExitStack() as stack:
         tasks = await stack.enter_async_context(
             TaskStore(data_dir, durable=durable, read_only=read_only, clock=clock)
         )
         stocks = await stack.enter_async_context(
-            StockStateStore(data_dir, durable=durable, read_only=read_only, clock=clock)
+            StockStateStore(data_dir, tz=zone_info, durable=durable, read_only=read_only,
+                            clock=clock)
         )
         strategy_logs = await stack.enter_async_context(
-            StrategyLogStore(data_dir, durable=durable, read_only=read_only, clock=clock)
+            StrategyLogStore(data_dir, tz=zone_info, durable=durable, read_only=read_only,
+                             clock=clock)
         )
         fundamentals = await stack.enter_async_context(
-            FundamentalStore(data_dir, durable=durable, read_only=read_only, clock=clock)
+            FundamentalStore(data_dir, tz=zone_info, durable=durable, read_only=read_only,
+                             clock=clock)
         )
         yield Stores(tasks, stocks, strategy_logs, fundamentals)

@@ -14,6 +14,8 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Iterable
+from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 from tradestore.errors import ValidationError
 from tradestore.models import (
@@ -28,7 +30,9 @@ from tradestore.models import (
     normalize_symbol,
 )
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
+from tradestore.stores._doc_index import DocIndex
 from tradestore.stores._news import NewsArchive
+from tradestore.stores._stock_rules import zone
 
 __all__ = ["FundamentalStore"]
 
@@ -37,6 +41,10 @@ _log = logging.getLogger(__name__)
 
 def _utc_key(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _parse_year(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
 
 
 def _check_range(start: dt.date | None, end: dt.date | None) -> None:
@@ -54,16 +62,19 @@ class FundamentalStore(BaseStore):
     """
 
     folder_name = "fundamentals"
+    handle_attrs: ClassVar[frozenset[str]] = frozenset({"tz"})
 
     def __init__(
         self,
         data_dir: str | os.PathLike[str],
         *,
+        tz: str | ZoneInfo = "UTC",
         durable: bool = True,
         read_only: bool = False,
         clock: Clock | None = None,
         fs: FileSystem | None = None,
     ) -> None:
+        self.tz = zone(tz)  # whose calendar day save_analysis(replace_same_day=True) uses
         super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs)
         self._snapshots = self._collection("snapshots", "snapshots", FundamentalSnapshot,
                                            lazy=True)
@@ -71,22 +82,13 @@ class FundamentalStore(BaseStore):
         self._news = NewsArchive(self._collection("news", "news", NewsItem, lazy=True))
         self._analyses = self._collection("analyses", "analyses", FundamentalAnalysis,
                                           lazy=True)
-        self._years: dict[str, set[int]] | None = None
+        self._years = DocIndex(self._snapshots, _parse_year)  # symbol -> snapshot years
 
     # -- indexes ---------------------------------------------------------------------------
 
     def _snapshot_years(self) -> dict[str, set[int]]:
         """Symbol -> years with snapshots, built from the document ids on first use."""
-        if self._years is None:
-            years: dict[str, set[int]] = {}
-            for doc in self._snapshots.doc_ids():
-                symbol, _, year = doc.rpartition("/")
-                if symbol and year.isdigit():
-                    years.setdefault(symbol, set()).add(int(year))
-                else:
-                    _log.warning("ignoring unexpected document %r in %s", doc, self.folder)
-            self._years = years
-        return self._years
+        return self._years.get()
 
     async def reload(self) -> None:
         """Re-read the files (for a read-only store, see the writer's latest commits).
@@ -95,7 +97,7 @@ class FundamentalStore(BaseStore):
         """
         async with self._news.lock:
             await super().reload()
-            self._years = None
+            self._years.reset()
             self._news.reset()
 
     # -- snapshots -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from tradestore.errors import ValidationError
@@ -41,6 +42,10 @@ class StockStateStore(StockQueries, BaseStore):
     """When the scheduler last fetched each kind of data for each symbol."""
 
     folder_name = "stock_state"
+    handle_attrs: ClassVar[frozenset[str]] = frozenset({
+        "tz", "news_interval_days", "earnings_interval_days", "fundamentals_interval_days",
+        "_intervals",
+    })
 
     def __init__(
         self,

@@ -11,50 +11,30 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections import Counter
-from collections.abc import Iterable
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from tradestore.errors import ValidationError
 from tradestore.models import (
     PerformanceSummary,
     StrategyLog,
-    copy_json,
     ensure_date,
     ensure_non_negative_int,
     validate_strategy_name,
 )
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
+from tradestore.stores._doc_index import DocIndex
+from tradestore.stores._stock_rules import zone
+from tradestore.stores._strategy_rules import merge_logs, top_items
+from tradestore.stores._strategy_rules import month_of as _month
 
 __all__ = ["StrategyLogStore"]
 
 _log = logging.getLogger(__name__)
-_TOP_ITEMS = 5
-_MERGED_LISTS = ("what_worked", "what_didnt_work", "market_observations")
 
 
-def _month(day: dt.date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def _extend_unique(into: list[str], items: Iterable[str]) -> None:
-    """Append each item not already in ``into``, keeping order."""
-    seen = set(into)
-    for item in items:
-        if item not in seen:
-            seen.add(item)
-            into.append(item)
-
-
-def _parse_tz(tz: object) -> ZoneInfo:
-    """The IANA zone named ``tz``; raise ``ValidationError`` if unknown."""
-    if not isinstance(tz, str) or not tz or len(tz) > 128:
-        raise ValidationError(f"tz: expected an IANA zone name, got {tz!r:.80}", field="tz")
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(f"tz: unknown time zone {tz!r:.80}", field="tz") from exc
+def _parse_month(text: str) -> str | None:
+    return text if len(text) == 7 else None
 
 
 class StrategyLogStore(BaseStore):
@@ -65,37 +45,29 @@ class StrategyLogStore(BaseStore):
     """
 
     folder_name = "strategy_logs"
+    handle_attrs: ClassVar[frozenset[str]] = frozenset({"tz"})
 
     def __init__(
         self,
         data_dir: str | os.PathLike[str],
         *,
-        tz: str = "UTC",
+        tz: str | ZoneInfo = "UTC",
         durable: bool = True,
         read_only: bool = False,
         clock: Clock | None = None,
         fs: FileSystem | None = None,
     ) -> None:
-        self.tz = _parse_tz(tz)
+        self.tz = zone(tz)
         super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs)
         self._logs = self._collection(None, "strategy_logs", StrategyLog, lazy=True)
         # strategy -> months that may hold logs (a superset: empty months are harmless).
-        self._index: dict[str, set[str]] | None = None
+        self._index = DocIndex(self._logs, _parse_month)
 
     # -- helpers ---------------------------------------------------------------------------
 
     def _months(self) -> dict[str, set[str]]:
         """Strategy -> months that may hold logs, built from the document ids on first use."""
-        if self._index is None:
-            index: dict[str, set[str]] = {}
-            for doc in self._logs.doc_ids():
-                name, _, month = doc.rpartition("/")
-                if name and len(month) == 7:
-                    index.setdefault(name, set()).add(month)
-                else:
-                    _log.warning("ignoring unexpected document %r in %s", doc, self.folder)
-            self._index = index
-        return self._index
+        return self._index.get()
 
     def today(self) -> dt.date:
         """Today's date in the store's time zone, by its clock.
@@ -129,7 +101,7 @@ class StrategyLogStore(BaseStore):
         :raises StoreError: a file could not be read or is damaged beyond recovery.
         """
         await super().reload()
-        self._index = None
+        self._index.reset()
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -137,7 +109,8 @@ class StrategyLogStore(BaseStore):
         """Add ``log`` for its day, merging into the day's log; return the stored log.
 
         Lists are extended without repeats (``tomorrows_focus`` is replaced),
-        counts, P&L and token usage summed, metadata updated key by key;
+        counts and P&L summed, token usage counts summed and its limits replaced
+        (see ``tradestore.models.is_token_counter``), metadata updated key by key;
         ``created_at`` is set on the first add and ``updated_at`` on every add.
 
         :raises ValidationError: bad strategy name or log, or a log naming another strategy.
@@ -157,7 +130,7 @@ class StrategyLogStore(BaseStore):
 
         def merge(txn: Txn[StrategyLog]) -> StrategyLog:
             old = txn.get(doc, key)
-            merged = _merge(old, incoming, strategy, now)
+            merged = merge_logs(old, incoming, strategy, now)
             txn.put(doc, key, merged)
             self._months().setdefault(strategy, set()).add(_month(incoming.date))
             return merged.clone()
@@ -237,6 +210,24 @@ class StrategyLogStore(BaseStore):
         """
         return [rec.clone() for rec in await self._recent(strategy_type, days)]
 
+    async def get_last_logs(self, strategy_type: str, n: int) -> list[StrategyLog]:
+        """The newest ``n`` logs by date, whatever their dates, newest first.
+
+        Reads the strategy's months newest first and stops as soon as it has ``n``.
+
+        :raises ValidationError: bad strategy name or ``n`` not a non-negative int.
+        """
+        await self._ready()
+        strategy = validate_strategy_name(strategy_type)
+        count = ensure_non_negative_int(n, "n")
+        found: list[StrategyLog] = []
+        for month in sorted(self._months().get(strategy, ()), reverse=True):
+            if len(found) >= count:
+                break
+            recs = await self._logs.records(f"{strategy}/{month}")
+            found.extend(recs[key] for key in sorted(recs, reverse=True))
+        return [rec.clone() for rec in found[:count]]
+
     async def get_performance_summary(
         self, strategy_type: str, days: int = 30
     ) -> PerformanceSummary:
@@ -257,8 +248,8 @@ class StrategyLogStore(BaseStore):
         logs = await self._recent(strategy_type, days)
         return {
             "period_days": days,
-            "top_working_strategies": _top(log.what_worked for log in logs),
-            "top_failing_approaches": _top(log.what_didnt_work for log in logs),
+            "top_working_strategies": top_items(log.what_worked for log in logs),
+            "top_failing_approaches": top_items(log.what_didnt_work for log in logs),
             "most_recent_focus": list(logs[-1].tomorrows_focus) if logs else [],
         }
 
@@ -286,44 +277,3 @@ def _days_before(day: dt.date, span: int) -> dt.date:
         return day - dt.timedelta(days=span)
     except OverflowError:
         return dt.date.min
-
-
-def _top(lists: Iterable[list[str]]) -> list[str]:
-    """The five most frequent items; Counter keeps first-seen order among equal counts."""
-    counts: Counter[str] = Counter()
-    for items in lists:
-        counts.update(items)
-    return [item for item, _ in counts.most_common(_TOP_ITEMS)]
-
-
-def _merge(
-    old: StrategyLog | None, new: StrategyLog, strategy: str, now: dt.datetime
-) -> StrategyLog:
-    """The stored log after adding ``new`` onto ``old`` (neither is modified)."""
-    if old is None:
-        merged = new.clone()
-        for name in (*_MERGED_LISTS, "tomorrows_focus"):
-            items: list[str] = []
-            _extend_unique(items, getattr(new, name))
-            setattr(merged, name, items)
-        merged.strategy_type = strategy
-        merged.created_at = now
-        merged.updated_at = now
-        # No validate(): ``new`` is a validated copy, the lists only lost repeats, the
-        # name was validated and ``now`` is aware (BaseStore.now checks it).
-        return merged
-    merged = old.clone()
-    for name in _MERGED_LISTS:
-        _extend_unique(getattr(merged, name), getattr(new, name))
-    merged.tomorrows_focus = []
-    _extend_unique(merged.tomorrows_focus, new.tomorrows_focus)
-    merged.trades_executed += new.trades_executed
-    merged.wins += new.wins
-    merged.losses += new.losses
-    merged.pnl_realized += new.pnl_realized
-    for model, count in new.token_usage.items():
-        merged.token_usage[model] = merged.token_usage.get(model, 0) + count
-    merged.metadata.update(copy_json(new.metadata))
-    merged.updated_at = now
-    merged.validate()
-    return merged

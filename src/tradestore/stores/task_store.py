@@ -3,6 +3,7 @@
 Tasks are spread over 16 documents by a stable hash of their id
 (``zlib.crc32(task_id) % 16``), so one change rewrites a small document at
 checkpoint time, and the whole collection is loaded at ``initialize()``.
+Scheduler heartbeats are a second collection, in ``tasks/heartbeats/``.
 """
 
 from __future__ import annotations
@@ -17,14 +18,18 @@ from typing import Any
 from tradestore.errors import NotFoundError, ValidationError
 from tradestore.models import (
     BackgroundTask,
+    SchedulerHeartbeat,
     TaskPriority,
     TaskStatus,
+    count_statuses,
     ensure_aware,
     ensure_non_negative_int,
+    parse_status,
     validate_identifier,
     validate_task_id,
 )
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
+from tradestore.stores._heartbeats import HeartbeatBook
 
 __all__ = ["TaskStore"]
 
@@ -56,6 +61,9 @@ class TaskStore(BaseStore):
     ) -> None:
         super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs)
         self._tasks = self._collection(None, "tasks", BackgroundTask, lazy=False)
+        self._beats = HeartbeatBook(
+            self._collection("heartbeats", "heartbeats", SchedulerHeartbeat, lazy=False)
+        )
 
     async def save(self, task: BackgroundTask) -> None:
         """Insert or replace ``task`` (a copy is stored); durable when this returns.
@@ -95,6 +103,52 @@ class TaskStore(BaseStore):
                 txn.put(doc, key, task)
 
         await self._tasks.mutate({doc for doc, _, _ in placed}, apply)
+
+    async def ensure(self, task: BackgroundTask) -> bool:
+        """Insert ``task`` unless a task with its id exists; True if it was inserted.
+
+        For seeding: the check and the insert are one atomic step under the store's
+        lock, so a restart or a concurrent caller never duplicates the task nor
+        overwrites one already stored (whatever its state). Durable when this returns.
+
+        :raises ValidationError: ``task`` is not a valid BackgroundTask.
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        return bool(await self.ensure_many([task]))
+
+    async def ensure_many(self, tasks: Iterable[BackgroundTask]) -> list[str]:
+        """Insert each task whose id is not stored yet, in one atomic write.
+
+        Returns the ids inserted, in input order (the first of duplicate ids wins);
+        stored tasks are left exactly as they are.
+
+        :raises ValidationError: any task is invalid (then none is inserted).
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        await self._ready()
+        self._check_writable()
+        if isinstance(tasks, str | bytes | BackgroundTask) or not isinstance(tasks, Iterable):
+            raise ValidationError("tasks: expected an iterable of BackgroundTask", field="tasks")
+        now = self.now()
+        staged: dict[str, BackgroundTask] = {}
+        for item in tasks:
+            checked = BackgroundTask.checked(item, "tasks", now)
+            staged.setdefault(checked.task_id, checked)
+        if not staged:
+            return []
+
+        def apply(txn: Txn[BackgroundTask]) -> list[str]:
+            added: list[str] = []
+            for key, stored in staged.items():
+                doc = _partition(key)
+                if txn.get(doc, key) is None:
+                    txn.put(doc, key, stored)
+                    added.append(key)
+            return added
+
+        added = await self._tasks.mutate({_partition(key) for key in staged}, apply)
+        _log.debug("ensure: %d of %d task(s) inserted", len(added), len(staged))
+        return added
 
     async def get(self, task_id: str) -> BackgroundTask | None:
         """A copy of the task, or None if there is none.
@@ -166,23 +220,37 @@ class TaskStore(BaseStore):
         return await self._tasks.mutate((doc,), apply)
 
     async def list_tasks(
-        self, *, active_only: bool = False, task_type: str | None = None
+        self, *, active_only: bool = False, task_type: str | None = None,
+        status: TaskStatus | str | None = None,
     ) -> list[BackgroundTask]:
-        """Copies of the tasks, by task_id, optionally only active ones or of one type.
+        """Copies of the tasks, by task_id, optionally only active ones, of one type or
+        with one status (a TaskStatus or its value).
 
-        :raises ValidationError: ``task_type`` is not a valid identifier.
+        :raises ValidationError: ``task_type`` is not a valid identifier or ``status``
+            is not a task status.
         :raises StoreClosedError: the store was closed.
         """
         await self._ready()
         if task_type is not None:
             task_type = str(validate_identifier(task_type, "task_type"))
+        wanted = None if status is None else parse_status(status)
         active = bool(active_only)
         found = [
             task for task in await self._all()
             if (not active or task.is_active) and (task_type is None or task.task_type == task_type)
+            and (wanted is None or task.status == wanted)
         ]
         found.sort(key=lambda task: task.task_id)
         return [task.clone() for task in found]
+
+    async def count_by_status(self, *, active_only: bool = False) -> dict[TaskStatus, int]:
+        """How many tasks have each status (every TaskStatus is a key, 0 when none).
+
+        :raises StoreClosedError: the store was closed.
+        """
+        await self._ready()
+        active = bool(active_only)
+        return count_statuses(t for t in await self._all() if not active or t.is_active)
 
     async def due_tasks(
         self, now: datetime | None = None, *, limit: int | None = None
@@ -204,6 +272,46 @@ class TaskStore(BaseStore):
         ]
         due.sort(key=lambda task: (task.priority.rank, task.run_at, task.task_id))
         return [task.clone() for task in due[:cap]]
+
+    # -- heartbeats ------------------------------------------------------------------------
+
+    async def record_heartbeat(self, beat: SchedulerHeartbeat) -> None:
+        """Insert or replace the heartbeat of ``beat.scheduler_id``; durable when this returns.
+
+        :raises ValidationError: ``beat`` is not a valid SchedulerHeartbeat.
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        await self._ready()
+        self._check_writable()
+        await self._beats.record(SchedulerHeartbeat.checked(beat, "beat", self.now()))
+
+    async def heartbeats(self) -> list[SchedulerHeartbeat]:
+        """Copies of every scheduler's heartbeat, newest ``last_beat`` first.
+
+        :raises StoreClosedError: the store was closed.
+        """
+        await self._ready()
+        return await self._beats.all()
+
+    async def delete_heartbeat(self, scheduler_id: str) -> bool:
+        """Remove one scheduler's heartbeat; True if it existed. Durable when this returns.
+
+        :raises ValidationError: ``scheduler_id`` is malformed.
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        await self._ready()
+        self._check_writable()
+        return await self._beats.delete(validate_identifier(scheduler_id, "scheduler_id"))
+
+    async def prune_heartbeats(self, before: datetime) -> int:
+        """Remove the heartbeats whose ``last_beat`` is older than ``before``; return how many.
+
+        :raises ValidationError: ``before`` is naive.
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        await self._ready()
+        self._check_writable()
+        return await self._beats.prune(ensure_aware(before, "before"))
 
     async def _all(self) -> list[BackgroundTask]:
         """Every cached task (the cache's own objects: copy before handing out)."""
