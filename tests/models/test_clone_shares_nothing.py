@@ -22,9 +22,12 @@ from tradestore.models import (
     FundamentalSnapshot,
     NewsItem,
     PerformanceSummary,
+    RunOutcome,
+    SchedulerHeartbeat,
     StockSchedulerState,
     StrategyLog,
     TaskPriority,
+    TaskRun,
 )
 from tradestore.models._base import Model
 
@@ -32,10 +35,20 @@ AT = datetime(2025, 6, 2, 14, 30, tzinfo=UTC)
 NESTED: dict[str, Any] = {"a": [1, {"b": [2, 3]}], "c": {"d": {"e": "f"}}}
 
 # One sample per public model, every container field filled, JSON fields nested.
+def _run() -> TaskRun:
+    return TaskRun(started_at=AT, finished_at=AT, outcome=RunOutcome.SUCCEEDED,
+                   duration_seconds=1.0, planned_at=AT)
+
+
 SAMPLES: dict[type[Model], Callable[[], Model]] = {
     BackgroundTask: lambda: BackgroundTask(
         task_id="t", task_type="news_daily", priority=TaskPriority.HIGH, execute_at=AT,
-        metadata=dict(NESTED, symbols=["AAPL"]),
+        metadata=dict(NESTED, symbols=["AAPL"]), history=[_run(), _run()],
+    ),
+    TaskRun: _run,
+    SchedulerHeartbeat: lambda: SchedulerHeartbeat(
+        scheduler_id="host:1:abcd", host="host", pid=1, started_at=AT, last_beat=AT,
+        running=["t"],
     ),
     StockSchedulerState: lambda: StockSchedulerState(symbol="AAPL", updated_at=AT),
     StrategyLog: lambda: StrategyLog(
