@@ -46,7 +46,11 @@ fi
 echo "package: without the cli extra: $hint"
 
 "$venv_py" -m pip install --quiet --disable-pip-version-check "${wheel}[cli]"
-"$work/venv/bin/tradestore" --version
+version=$("$work/venv/bin/tradestore" --version)
+wheel_version=$(basename "$wheel" | cut -d- -f2)
+[ "$version" = "tradestore $wheel_version" ] || {
+  echo "package: 'tradestore --version' printed '$version', the wheel is $wheel_version" >&2; exit 1; }
+echo "package: $version"
 "$venv_py" -I -m tradestore run --data-dir "$work/data" --once --symbols AAPL,MSFT > /dev/null
 "$work/venv/bin/tradestore" verify --data-dir "$work/data" > /dev/null
 "$work/venv/bin/tradestore" export --data-dir "$work/data" --out "$work/all.json" > /dev/null
