@@ -31,6 +31,7 @@ from tradestore.models import (
     TaskRun,
     TaskStatus,
     TaskType,
+    is_valid_symbol,
 )
 from tradestore.stores import FundamentalStore, StockStateStore, StrategyLogStore, TaskStore
 
@@ -70,4 +71,5 @@ __all__ = [
     "TaskType",
     "TradingError",
     "ValidationError",
+    "is_valid_symbol",
 ]

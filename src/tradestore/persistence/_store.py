@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import os
 import warnings
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,18 +73,22 @@ _HANDLE_ATTRS = frozenset({
 class _Shared:
     """One writable open of a store folder in this process, and its handles."""
 
-    __slots__ = ("closing", "handles", "loop", "owner", "ready")
+    __slots__ = ("__weakref__", "closing", "durable", "handles", "kind", "loop", "ready",
+                 "state")
 
     def __init__(self, owner: BaseStore, loop: asyncio.AbstractEventLoop) -> None:
-        self.owner = owner  # the handle whose open built the shared state
+        self.kind = type(owner)
+        self.durable = owner.durable
+        self.state: dict[str, Any] = {}  # the attributes every handle adopts, once open
         self.handles = 1
         self.loop = loop
         self.ready: asyncio.Future[None] = loop.create_future()
         self.closing: asyncio.Future[None] | None = None
 
 
-# realpath of a store folder -> its writable open in this process.
-_OPEN: dict[str, _Shared] = {}
+# realpath of a store folder -> its writable open in this process. Only the handles
+# hold their _Shared: a store dropped without close() does not stay registered.
+_OPEN: weakref.WeakValueDictionary[str, _Shared] = weakref.WeakValueDictionary()
 
 
 class BaseStore:
@@ -216,26 +221,25 @@ class BaseStore:
             else:
                 shared.ready.cancel()
             raise
+        keep = _HANDLE_ATTRS | type(self).handle_attrs
+        shared.state = {name: value for name, value in vars(self).items() if name not in keep}
         shared.ready.set_result(None)
         self._share, self._share_key = shared, key
 
     def _join(self, shared: _Shared, key: str) -> None:
         """Become one more handle on the store ``shared`` opened in this process."""
-        owner = shared.owner
-        if type(owner) is not type(self):
+        if shared.kind is not type(self):
             raise StoreLockedError(
                 f"{self.folder} is open for writing in this process by a "
-                f"{type(owner).__name__}", path=str(self._lock.path))
-        if self.durable and not owner.durable:
+                f"{shared.kind.__name__}", path=str(self._lock.path))
+        if self.durable and not shared.durable:
             raise StoreError(
                 f"{self.folder} is already open in this process with durable=False; "
                 "open it with durable=False too (or read_only=True)",
                 code="store_options_conflict",
             )
-        keep = _HANDLE_ATTRS | type(self).handle_attrs
-        for name, value in vars(owner).items():
-            if name not in keep:
-                setattr(self, name, value)
+        for name, value in shared.state.items():
+            setattr(self, name, value)
         shared.handles += 1
         self._share, self._share_key = shared, key
 

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tradestore.errors import ValidationError
 from tradestore.models import StockSchedulerState, normalize_symbol
 
-__all__ = ["KINDS", "PARTITIONS", "SymbolKeys", "is_due", "oldest_first", "partition", "zone"]
+__all__ = [
+    "CHECKED_AT",
+    "KINDS",
+    "PARTITIONS",
+    "SymbolKeys",
+    "is_due",
+    "oldest_first",
+    "partition",
+    "zone",
+]
 
 PARTITIONS = 1024
 KINDS = {  # kind of fetch -> the state field holding the date of the last one
@@ -18,6 +27,12 @@ KINDS = {  # kind of fetch -> the state field holding the date of the last one
     "earnings": "last_earnings_check",
     "fundamentals": "last_fundamentals_check",
 }
+CHECKED_AT = {  # kind of fetch -> the state field holding when the last one was recorded
+    "news": "last_news_checked_at",
+    "earnings": "last_earnings_checked_at",
+    "fundamentals": "last_fundamentals_checked_at",
+}
+_LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 
 def partition(symbol: str) -> str:
@@ -77,12 +92,20 @@ def is_due(kind: str, state: StockSchedulerState | None, today: date, interval: 
 def oldest_first(
     found: Sequence[tuple[str, StockSchedulerState | None]], kind: str, limit: int | None
 ) -> list[str]:
-    """Symbols never checked for ``kind`` first (in input order), then oldest; ties by input."""
-    field = KINDS[kind]
+    """Up to ``limit`` symbols, fairest first: never checked for ``kind`` (in input order),
+    then by oldest check date; among equal dates, the check recorded longest ago first
+    (one with no recorded time, from older data, counts as longest ago), then input order.
+    """
+    field, stamp = KINDS[kind], CHECKED_AT[kind]
 
-    def rank(index: int) -> tuple[bool, date, int]:
+    def rank(index: int) -> tuple[bool, date, datetime, int]:
         state = found[index][1]
-        last: date | None = None if state is None else getattr(state, field)
-        return (last is not None, last or date.min, index)
+        if state is None:
+            return (False, date.min, _LONG_AGO, index)
+        last: date | None = getattr(state, field)
+        if last is None:
+            return (False, date.min, _LONG_AGO, index)
+        at: datetime | None = getattr(state, stamp)
+        return (True, last, _LONG_AGO if at is None else at, index)
 
     return [found[i][0] for i in sorted(range(len(found)), key=rank)[:limit]]

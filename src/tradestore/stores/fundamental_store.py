@@ -24,6 +24,7 @@ from tradestore.models import (
     FundamentalSnapshot,
     NewsItem,
     ensure_aware,
+    ensure_bool,
     ensure_non_negative_int,
     ensure_optional_aware,
     ensure_optional_date,
@@ -31,6 +32,7 @@ from tradestore.models import (
 )
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
 from tradestore.stores._doc_index import DocIndex
+from tradestore.stores._fundamental_rules import same_day_keys
 from tradestore.stores._news import NewsArchive
 from tradestore.stores._stock_rules import zone
 
@@ -202,17 +204,28 @@ class FundamentalStore(BaseStore):
 
     # -- analyses --------------------------------------------------------------------------
 
-    async def save_analysis(self, analysis: FundamentalAnalysis) -> None:
+    async def save_analysis(
+        self, analysis: FundamentalAnalysis, *, replace_same_day: bool = False
+    ) -> None:
         """Add ``analysis`` to its symbol's history (same analyzed_at replaces).
 
-        :raises ValidationError: ``analysis`` is not a valid FundamentalAnalysis.
+        With ``replace_same_day=True`` the symbol keeps one analysis per calendar
+        day in the store's ``tz``: the ones made earlier that day are removed in
+        the same atomic write.
+
+        :raises ValidationError: ``analysis`` is not a valid FundamentalAnalysis or
+            ``replace_same_day`` is not a bool.
         :raises StoreError: the store is read-only or the write failed.
         """
         await self._ready()
         self._check_writable()
         ana = FundamentalAnalysis.checked(analysis, "analysis", self.now())
+        one_a_day = ensure_bool(replace_same_day, "replace_same_day")
 
         def put(txn: Txn[FundamentalAnalysis]) -> None:
+            if one_a_day:
+                for key in same_day_keys(txn.records(ana.symbol), ana, self.tz):
+                    txn.delete(ana.symbol, key)
             txn.put(ana.symbol, _utc_key(ana.analyzed_at), ana)
 
         await self._analyses.mutate([ana.symbol], put)

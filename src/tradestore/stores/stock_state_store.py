@@ -116,10 +116,14 @@ class StockStateStore(StockQueries, BaseStore):
     async def update_news_check(self, symbol: str, check_date: date | None = None) -> None:
         """Record a news check on ``check_date`` (default: today in the store's zone).
 
+        The store clock's time is kept too (``last_news_checked_at``): it breaks ties
+        among equal dates in ``get_oldest_news_stocks``.
+
         :raises ValidationError: ``symbol`` or ``check_date`` is invalid.
         :raises StoreError: the store is read-only, closed, or the write failed.
         """
-        await self._set(symbol, last_news_check=self._day(check_date))
+        await self._set(symbol, last_news_check=self._day(check_date),
+                        last_news_checked_at=self.now())
 
     async def update_earnings_check(self, symbol: str, check_date: date | None = None) -> None:
         """Record an earnings check on ``check_date`` (default: today in the store's zone).
@@ -127,7 +131,8 @@ class StockStateStore(StockQueries, BaseStore):
         :raises ValidationError: ``symbol`` or ``check_date`` is invalid.
         :raises StoreError: the store is read-only, closed, or the write failed.
         """
-        await self._set(symbol, last_earnings_check=self._day(check_date))
+        await self._set(symbol, last_earnings_check=self._day(check_date),
+                        last_earnings_checked_at=self.now())
 
     async def update_fundamentals_check(
         self, symbol: str, check_date: date | None = None
@@ -138,6 +143,7 @@ class StockStateStore(StockQueries, BaseStore):
         :raises StoreError: the store is read-only, closed, or the write failed.
         """
         await self._set(symbol, last_fundamentals_check=self._day(check_date),
+                        last_fundamentals_checked_at=self.now(),
                         needs_fundamentals_recheck=False)
 
     async def flag_fundamentals_recheck(self, symbol: str) -> None:

@@ -3,7 +3,9 @@
 Tasks are spread over 16 documents by a stable hash of their id
 (``zlib.crc32(task_id) % 16``), so one change rewrites a small document at
 checkpoint time, and the whole collection is loaded at ``initialize()``.
-Scheduler heartbeats are a second collection, in ``tasks/heartbeats/``.
+Scheduler heartbeats are a second collection, in ``tasks/heartbeats/``. The
+scheduler's claims, leases and outcome writes (``claims.TaskClaims``) come from
+``_task_claims.FileClaims``.
 """
 
 from __future__ import annotations
@@ -12,14 +14,13 @@ import logging
 import os
 import zlib
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tradestore.errors import NotFoundError, ValidationError
 from tradestore.models import (
     BackgroundTask,
     SchedulerHeartbeat,
-    TaskPriority,
     TaskStatus,
     count_statuses,
     ensure_aware,
@@ -30,14 +31,13 @@ from tradestore.models import (
 )
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
 from tradestore.stores._heartbeats import HeartbeatBook
+from tradestore.stores._task_claims import FileClaims
+from tradestore.stores._task_rules import checked_changes, due_order, is_due
 
 __all__ = ["TaskStore"]
 
 _log = logging.getLogger(__name__)
 _PARTITIONS = 16
-_FIELDS = frozenset(BackgroundTask.__struct_fields__) - {"task_id"}  # the key is fixed
-_PROBE = BackgroundTask(task_id="probe", task_type="probe", priority=TaskPriority.LOW,
-                        execute_at=datetime(2000, 1, 1, tzinfo=UTC))
 
 
 def _partition(task_id: str) -> str:
@@ -45,10 +45,11 @@ def _partition(task_id: str) -> str:
     return f"{zlib.crc32(task_id.encode()) % _PARTITIONS:x}"
 
 
-class TaskStore(BaseStore):
+class TaskStore(FileClaims, BaseStore):
     """Background tasks keyed by ``task_id``; reads return copies."""
 
     folder_name = "tasks"
+    _partition_of = staticmethod(_partition)
 
     def __init__(
         self,
@@ -64,6 +65,7 @@ class TaskStore(BaseStore):
         self._beats = HeartbeatBook(
             self._collection("heartbeats", "heartbeats", SchedulerHeartbeat, lazy=False)
         )
+        self._claimants: set[str] = set()  # owners that claimed through this open store
 
     async def save(self, task: BackgroundTask) -> None:
         """Insert or replace ``task`` (a copy is stored); durable when this returns.
@@ -193,15 +195,7 @@ class TaskStore(BaseStore):
         await self._ready()
         self._check_writable()
         key = validate_task_id(task_id)
-        unknown = sorted(set(changes) - _FIELDS)
-        if unknown:
-            raise ValidationError(f"update: unknown BackgroundTask field(s) {unknown}",
-                                  field=unknown[0])
-        probe = _PROBE.clone()  # no field check depends on another: validate on a stand-in
-        for name, value in changes.items():
-            setattr(probe, name, value)
-        probe.validate()
-        values = {name: getattr(probe, name) for name in changes}  # normalised (enums...)
+        values = checked_changes(changes, "update")  # normalised (enums...)
         doc = _partition(key)
 
         def apply(txn: Txn[BackgroundTask]) -> BackgroundTask:
@@ -266,11 +260,8 @@ class TaskStore(BaseStore):
         await self._ready()
         at = self.now() if now is None else ensure_aware(now, "now")
         cap = None if limit is None else ensure_non_negative_int(limit, "limit")
-        due = [
-            task for task in await self._all()
-            if task.is_active and task.status == TaskStatus.PENDING and task.run_at <= at
-        ]
-        due.sort(key=lambda task: (task.priority.rank, task.run_at, task.task_id))
+        due = [task for task in await self._all() if is_due(task, at)]
+        due.sort(key=due_order)
         return [task.clone() for task in due[:cap]]
 
     # -- heartbeats ------------------------------------------------------------------------
