@@ -30,7 +30,7 @@ from tradestore import (
     StrategyLogStore,
     TaskStore,
 )
-from tradestore.persistence._store import _OPEN
+from tradestore.persistence._shared import _OPEN
 
 from .helpers import FakeClock
 

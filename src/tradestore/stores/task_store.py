@@ -92,10 +92,7 @@ class TaskStore(FileClaims, BaseStore):
         """
         await self._ready()
         self._check_writable()
-        if isinstance(tasks, str | bytes | BackgroundTask) or not isinstance(tasks, Iterable):
-            raise ValidationError("tasks: expected an iterable of BackgroundTask", field="tasks")
-        now = self.now()
-        stored = {t.task_id: t for t in (BackgroundTask.checked(t, "tasks", now) for t in tasks)}
+        stored = {t.task_id: t for t in self._checked_many(tasks)}
         if not stored:
             return
         placed = [(_partition(key), key, task) for key, task in stored.items()]
@@ -129,12 +126,8 @@ class TaskStore(FileClaims, BaseStore):
         """
         await self._ready()
         self._check_writable()
-        if isinstance(tasks, str | bytes | BackgroundTask) or not isinstance(tasks, Iterable):
-            raise ValidationError("tasks: expected an iterable of BackgroundTask", field="tasks")
-        now = self.now()
         staged: dict[str, BackgroundTask] = {}
-        for item in tasks:
-            checked = BackgroundTask.checked(item, "tasks", now)
+        for checked in self._checked_many(tasks):
             staged.setdefault(checked.task_id, checked)
         if not staged:
             return []
@@ -303,6 +296,13 @@ class TaskStore(FileClaims, BaseStore):
         await self._ready()
         self._check_writable()
         return await self._beats.prune(ensure_aware(before, "before"))
+
+    def _checked_many(self, tasks: Iterable[BackgroundTask]) -> list[BackgroundTask]:
+        """Validated private copies of ``tasks``, default stamps from the store clock."""
+        if isinstance(tasks, str | bytes | BackgroundTask) or not isinstance(tasks, Iterable):
+            raise ValidationError("tasks: expected an iterable of BackgroundTask", field="tasks")
+        now = self.now()
+        return [BackgroundTask.checked(task, "tasks", now) for task in tasks]
 
     async def _all(self) -> list[BackgroundTask]:
         """Every cached task (the cache's own objects: copy before handing out)."""
