@@ -128,11 +128,18 @@ _SYSTEMS: dict[str, tuple[str, str, bool, str]] = {
         "TradestoreFastAdapter",
         False,
         "tradestore StockStateStore / StrategyLogStore, durable=False",
+    ),    "tradestore_noreuse": (
+        "benchmarks._tradestore",
+        "TradestoreNoReuseAdapter",
+        True,
+        "tradestore_durable with spares and padding off (FileSystem.reuse_files = False)",
     ),
 }
 
 PEER_SYSTEMS: tuple[str, ...] = ("naive", "naive_fsync", "sqlite_full", "sqlite_normal")
-TRADESTORE_SYSTEMS: tuple[str, ...] = ("tradestore_durable", "tradestore_fast")
+TRADESTORE_SYSTEMS: tuple[str, ...] = (
+    "tradestore_durable", "tradestore_fast", "tradestore_noreuse",
+)
 
 
 def system_info(name: str) -> SystemInfo:

@@ -4,6 +4,7 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _distribution_version
 
 from tradestore.errors import (
+    CommitInDoubtError,
     ErrorCategory,
     ErrorSeverity,
     NotFoundError,
@@ -44,6 +45,7 @@ except PackageNotFoundError:  # imported from a source tree that was never insta
 __all__ = [
     "MAX_TASK_HISTORY",
     "BackgroundTask",
+    "CommitInDoubtError",
     "EarningsReport",
     "ErrorCategory",
     "ErrorSeverity",
