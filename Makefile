@@ -22,6 +22,8 @@ lint: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/tradestore run --data-dir ./data --duration 20
 	$(VENV)/bin/tradestore status --data-dir ./data
+	@echo "Open the dashboard on this demo data: $(VENV)/bin/tradestore serve --data-dir ./data"
+	@echo "  then browse http://127.0.0.1:8765/ (read-only; 'tradestore run --web 8765' adds actions)"
 
 # As root, also W2, W6 and W1 on loop-mounted ext4 (with a journal), xfs and btrfs.
 bench: $(STAMP)

@@ -18,6 +18,7 @@ from tradestore import ValidationError, __version__
 from tradestore._cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
+    UserError,
     check_data_dir,
     console,
     fail,
@@ -28,6 +29,7 @@ from tradestore._cli.integrity import describe_problem, is_damage, repair_folder
 from tradestore._cli.run import run_scheduler
 from tradestore._cli.status import status_tables
 from tradestore._cli.transfer import ImportOptions, export_folder, import_folder
+from tradestore._cli.web import DEFAULT_PORT, check_bind, parse_bind, serve_dashboard
 from tradestore.scheduler import open_stores
 from tradestore.stores._stock_rules import zone
 
@@ -48,6 +50,10 @@ DataDir = Annotated[
     ),
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log details to stderr.")]
+AllowRemote = Annotated[
+    bool,
+    typer.Option("--allow-remote", help="Allow the dashboard on a non-loopback address."),
+]
 Zone = Annotated[
     str,
     typer.Option(
@@ -112,12 +118,21 @@ def run(
     failure_rate: Annotated[
         float, typer.Option(help="Share of simulated fetches that fail.", min=0, max=1)
     ] = 0.0,
+    web: Annotated[
+        str | None,
+        typer.Option(
+            "--web", metavar="[HOST:]PORT",
+            help="Also serve the dashboard, with actions (token printed at start).",
+        ),
+    ] = None,
+    allow_remote: AllowRemote = False,
     tz: Zone = "UTC",
     verbose: Verbose = False,
 ) -> None:
     """Run the scheduler on the simulated market; seeds the default tasks on first use."""
     setup_logging(verbose)
     check_data_dir(data_dir, must_exist=False)
+    bind = _bind(web, allow_remote) if web is not None else None
     _zone(tz)
     began = time.monotonic()
     run_command(
@@ -130,10 +145,41 @@ def run(
             concurrency=concurrency,
             failure_rate=failure_rate,
             began=began,
+            web=bind,
             tz=tz,
         ),
         data_dir,
     )
+
+
+def _bind(value: str, allow_remote: bool) -> tuple[str, int]:
+    try:
+        host, port = parse_bind(value)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+    try:
+        check_bind(host, allow_remote=allow_remote)
+    except UserError as exc:
+        fail(str(exc), exc.exit_code)
+    return host, port
+
+
+@app.command()
+def serve(
+    data_dir: DataDir,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = DEFAULT_PORT,
+    allow_remote: AllowRemote = False,
+    verbose: Verbose = False,
+) -> None:
+    """Serve the web dashboard read-only beside a running bot (no actions)."""
+    setup_logging(verbose)
+    check_data_dir(data_dir, must_exist=True)
+    try:
+        check_bind(host, allow_remote=allow_remote)
+    except UserError as exc:
+        fail(str(exc), exc.exit_code)
+    run_command(serve_dashboard(data_dir, host, port), data_dir)
 
 
 @app.command()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
 from tradestore._cli.common import console
 from tradestore._cli.progress import RunProgress, summary_table
+from tradestore._cli.web import dashboard_in_process
 from tradestore.scheduler import (
     Scheduler,
     SimulatedMarket,
@@ -31,6 +33,7 @@ async def run_scheduler(
     concurrency: int,
     failure_rate: float,
     began: float,
+    web: tuple[str, int] | None = None,
     tz: str = "UTC",
 ) -> None:
     """The body of ``tradestore run``; ``tz`` is the zone of the stores' calendar day."""
@@ -75,8 +78,11 @@ async def run_scheduler(
             on_event=on_event,
         )
         console.print(f"scheduler: {scheduler.scheduler_id}", soft_wrap=True)
-        with progress:
-            stats = await (scheduler.run_once() if once else scheduler.run(duration=duration))
+        async with contextlib.AsyncExitStack() as stack:
+            if web is not None:
+                await stack.enter_async_context(dashboard_in_process(stores, scheduler, *web))
+            with progress:
+                stats = await (scheduler.run_once() if once else scheduler.run(duration=duration))
     console.print(summary_table(stats, time.monotonic() - began))
     console.print(
         f"state saved in {data_dir}; 'tradestore status --data-dir {data_dir}' shows it",

@@ -34,6 +34,7 @@ a test that leaves it out (``tests/reliability/test_powerloss.py``).
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from typing import Any
 from tradestore.persistence._format import encode_file, pad_blocks
 from tradestore.persistence._fs import FileSystem, spare_path
 from tradestore.persistence._naming import BACKUP_SUFFIX, CHECKPOINT_NAME
+from tradestore.persistence._observe import checkpoint_done
 from tradestore.persistence._recovery import set_aside_bad_backup
 from tradestore.persistence._replace import replace_keeping_backup
 
@@ -67,10 +69,13 @@ def write_checkpoint(fs: FileSystem, folder: Path, plan: CheckpointPlan, *, sync
     With ``sync_point`` (``durable=False``, whose commits never sync) it also
     ends with a folder sync, so that nothing committed before it can be lost.
     """
+    began = time.perf_counter()
     reuse = _backups_to_spares(fs, folder, plan)
     _write_documents(fs, folder, plan, reuse)
     _write_marker(fs, folder, plan)
-    return _journals_to_spares(fs, folder, plan.covered, room, sync_point=sync_point)
+    spares = _journals_to_spares(fs, folder, plan.covered, room, sync_point=sync_point)
+    checkpoint_done(folder, began, len(plan.snaps))
+    return spares
 
 
 def _backups_to_spares(fs: FileSystem, folder: Path, plan: CheckpointPlan,

@@ -14,6 +14,7 @@ one, shared by the three actors of a collection:
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from tradestore.persistence._changes import Batch, apply_changes
 from tradestore.persistence._format import encode_file, pad_blocks
 from tradestore.persistence._fs import FileSystem
 from tradestore.persistence._naming import journal_file_name
+from tradestore.persistence._observe import commit_done
 from tradestore.persistence._replace import write_new
 
 __all__ = ["JournalState", "write_journal"]
@@ -36,11 +38,13 @@ def write_journal(  # noqa: PLR0913  where, which journal, its changes, and how
     (``.unsynced.json``): after a power cut the file may be torn, and the next
     open drops it and the unsynced journals after it (see ``_recovery.py``).
     """
+    began = time.perf_counter()
     data = encode_file("journal", collection, "", seq, changes, lines=False)
     if fs.reuse_files:
         data = pad_blocks(data)
     name = journal_file_name(seq, synced=durable)
     write_new(fs, folder, name, data, durable=durable, spare=spare)
+    commit_done(folder, began, changes)
     return name, len(data)
 
 

@@ -2,21 +2,94 @@
 
 The lock file is never deleted: deleting it would let two writers lock two
 different inodes of the same name.
+
+Beside it, the holder writes an informational record, ``.lock.owner`` (pid,
+host, since), atomically (temporary file, then ``os.replace``) right after it
+took the lock; it stays after the release (a stopped writer's pid is simply no
+longer alive, which :meth:`LockOwner.is_alive` tells). The record is not part
+of the lock protocol: nothing reads it to decide who may write. It only lets
+a reader (``tradestore serve``) say which process holds the writer lock without
+touching the lock itself, which would race with a writer starting up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import os
+import socket
+from datetime import UTC, datetime
 from pathlib import Path
 
 import filelock
+import msgspec
 
 from tradestore.errors import StoreIOError, StoreLockedError
-from tradestore.persistence._fs import FILE_MODE, run_io
+from tradestore.persistence._fs import FILE_MODE, run_io, temp_path
 
-__all__ = ["LOCK_NAME", "WriterLock"]
+__all__ = ["LOCK_NAME", "OWNER_NAME", "LockOwner", "WriterLock", "read_lock_owner"]
+
+_log = logging.getLogger(__name__)
 
 LOCK_NAME = ".lock"
+OWNER_NAME = ".lock.owner"
+
+
+class LockOwner(msgspec.Struct, frozen=True, kw_only=True):
+    """Who took the writer lock of a store folder, as its sidecar record says."""
+
+    pid: int
+    host: str
+    since: datetime
+
+    def is_alive(self) -> bool | None:
+        """Whether the process still runs: None when it runs on another host (unknown)."""
+        if self.host != socket.gethostname():
+            return None
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # it exists, owned by another user
+            return True
+        return True
+
+
+_DECODER = msgspec.json.Decoder(LockOwner)
+
+
+def _write_owner(folder: Path) -> None:
+    record = LockOwner(pid=os.getpid(), host=socket.gethostname(), since=datetime.now(UTC))
+    tmp = temp_path(folder, "lock-owner")  # a temp name: removed at the next open if left
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                 FILE_MODE)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(msgspec.json.encode(record))
+        os.replace(tmp, folder / OWNER_NAME)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def read_lock_owner(folder: str | os.PathLike[str]) -> LockOwner | None:
+    """The sidecar record of the process holding ``folder``'s writer lock, if any.
+
+    None when no writer ever announced itself. The record of the last writer
+    stays after it stops: check :meth:`LockOwner.is_alive`. Never takes or
+    tests the lock itself.
+    """
+    try:
+        with open(Path(folder) / OWNER_NAME, "rb") as src:
+            data = src.read(4096)
+    except OSError:
+        return None
+    try:
+        return _DECODER.decode(data)
+    except msgspec.DecodeError:
+        return None
 
 
 class WriterLock:
@@ -44,6 +117,10 @@ class WriterLock:
             ) from exc
         except OSError as exc:
             raise StoreIOError.from_os_error(f"locking {self.path}", exc) from exc
+        try:
+            await run_io(_write_owner, self.path.parent)
+        except OSError:  # informational only: the lock is held all the same
+            _log.warning("could not write %s", self.path.parent / OWNER_NAME, exc_info=True)
 
     async def release(self) -> None:
         """Release the lock (the file stays)."""
