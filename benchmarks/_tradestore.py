@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from benchmarks._adapters import Adapter, LogPayload
 from tradestore import StockSchedulerState, StockStateStore, StrategyLog, StrategyLogStore
-from tradestore.persistence import FileSystem
+from tradestore.persistence._fs import FileSystem
 
 __all__ = ["TradestoreDurableAdapter", "TradestoreFastAdapter", "TradestoreNoReuseAdapter"]
 

@@ -1,5 +1,8 @@
 """tradestore: crash-safe, async, file-backed stores for a trading bot's scheduler."""
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _distribution_version
+
 from tradestore.errors import (
     CommitInDoubtError,
     ErrorCategory,
@@ -32,6 +35,12 @@ from tradestore.models import (
     is_valid_symbol,
 )
 from tradestore.stores import FundamentalStore, StockStateStore, StrategyLogStore, TaskStore
+
+try:
+    __version__: str = _distribution_version("tradestore")
+    """The installed distribution's version (from its metadata, so it never drifts)."""
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "MAX_TASK_HISTORY",

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from tradestore import ValidationError
+from tradestore import ValidationError, __version__
 from tradestore._cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -71,6 +71,27 @@ def _zone(name: str, option: str = "--tz") -> str:
     except ValidationError as exc:
         fail(f"{option}: {exc.message.removeprefix('tz: ')}", EXIT_USAGE)
     return name
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"tradestore {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the installed version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Run and inspect a tradestore data folder and its background scheduler."""
 
 
 def _symbols(values: list[str] | None) -> list[str]:
@@ -272,8 +293,8 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 def main() -> None:
-    """The console-script entry point."""
-    app()
+    """The console-script entry point (``tradestore``, ``python -m tradestore``)."""
+    app(prog_name="tradestore")
 
 
 if __name__ == "__main__":

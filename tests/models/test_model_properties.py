@@ -17,10 +17,12 @@ from tradestore.models import (
     StockSchedulerState,
     StrategyLog,
     TaskPriority,
-    normalize_symbol,
-    validate_json,
-    validate_strategy_name,
-    validate_task_id,
+)
+from tradestore.models._checks import (
+    ensure_json,
+    ensure_strategy_name,
+    ensure_symbol,
+    ensure_task_id,
 )
 
 SYMBOL = re.compile(r"[A-Z0-9.\-_&^=:]{1,32}")
@@ -49,7 +51,7 @@ json_values = st.recursive(
 @given(st.text() | st.text(alphabet=SYMBOL_CHARS, max_size=40))
 def test_symbol_is_valid_or_refused(raw: str) -> None:
     try:
-        symbol = normalize_symbol(raw)
+        symbol = ensure_symbol(raw)
     except ValidationError as exc:
         refused_field = exc.field
     else:
@@ -60,12 +62,12 @@ def test_symbol_is_valid_or_refused(raw: str) -> None:
     assert SYMBOL.fullmatch(symbol)
     assert any(c.isalnum() for c in symbol)
     assert symbol == raw.strip(" \t").upper()
-    assert normalize_symbol(symbol) == symbol
+    assert ensure_symbol(symbol) == symbol
 
 
 @given(st.text() | st.text(alphabet=ID_CHARS, max_size=140))
 def test_identifiers_are_valid_or_refused(raw: str) -> None:
-    for validator in (validate_task_id, validate_strategy_name):
+    for validator in (ensure_task_id, ensure_strategy_name):
         try:
             value = validator(raw)
         except ValidationError:
@@ -79,7 +81,7 @@ def test_identifiers_are_valid_or_refused(raw: str) -> None:
 @given(st.from_type(object) | json_values)
 def test_validate_json_never_raises_anything_else(value: object) -> None:
     try:
-        validate_json(value, "metadata")
+        ensure_json(value, "metadata")
     except ValidationError:
         return
     assert msgspec.json.decode(msgspec.json.encode(value)) == value

@@ -1,4 +1,4 @@
-"""The names API.md promises are importable from the top-level package."""
+"""The names the reference (docs/reference.md) promises are importable from the package."""
 
 from __future__ import annotations
 
@@ -44,7 +44,11 @@ def test_all_lists_are_sorted_and_resolve() -> None:
     for module_name in (
         "tradestore",
         "tradestore.models",
-        "tradestore.models._validation",
+        "tradestore.models._checks",
+        "tradestore.models._copies",
+        "tradestore.models._limits",
+        "tradestore.models._stamps",
+        "tradestore.models._symbols",
         "tradestore.models.task",
         "tradestore.models.run",
         "tradestore.models.stock",

@@ -10,29 +10,31 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tradestore.errors import ValidationError
-from tradestore.models import (
+from tradestore.models._checks import (
+    ensure_aware,
+    ensure_bool,
+    ensure_date,
+    ensure_finite,
+    ensure_json,
+    ensure_json_object,
+    ensure_non_negative_int,
+    ensure_optional_finite,
+    ensure_score_map,
+    ensure_str_list,
+    ensure_strategy_name,
+    ensure_symbol,
+    ensure_task_id,
+    ensure_text,
+    ensure_token_usage,
+    ensure_url,
+)
+from tradestore.models._copies import copy_json
+from tradestore.models._limits import (
     MAX_COUNT,
     MAX_JSON_BYTES,
     MAX_JSON_DEPTH,
     MAX_LIST_ITEMS,
     MAX_TEXT_CHARS,
-    copy_json,
-    ensure_aware,
-    ensure_bool,
-    ensure_date,
-    ensure_finite,
-    ensure_non_negative_int,
-    ensure_optional_finite,
-    ensure_score_map,
-    ensure_str_list,
-    ensure_text,
-    ensure_token_usage,
-    ensure_url,
-    normalize_symbol,
-    validate_json,
-    validate_json_object,
-    validate_strategy_name,
-    validate_task_id,
 )
 
 
@@ -56,7 +58,7 @@ from tradestore.models import (
     ],
 )
 def test_normalize_symbol_accepts_and_normalises(raw: str, expected: str) -> None:
-    assert normalize_symbol(raw) == expected
+    assert ensure_symbol(raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -87,32 +89,32 @@ def test_normalize_symbol_accepts_and_normalises(raw: str, expected: str) -> Non
 )
 def test_normalize_symbol_refuses(raw: str) -> None:
     with pytest.raises(ValidationError) as info:
-        normalize_symbol(raw)
+        ensure_symbol(raw)
     assert info.value.field == "symbol"
 
 
 @pytest.mark.parametrize("raw", [None, 1, 1.5, b"AAPL", ["AAPL"], True])
 def test_normalize_symbol_refuses_non_str(raw: object) -> None:
     with pytest.raises(ValidationError):
-        normalize_symbol(raw)
+        ensure_symbol(raw)
 
 
 def test_normalize_symbol_names_the_given_field() -> None:
     with pytest.raises(ValidationError) as info:
-        normalize_symbol("", "ticker")
+        ensure_symbol("", "ticker")
     assert info.value.field == "ticker"
 
 
 def test_normalize_symbol_repeat_calls_agree() -> None:
     # The second call is served from the cache; it must give the same answer.
-    assert normalize_symbol(" tsla ") == normalize_symbol(" tsla ") == "TSLA"
+    assert ensure_symbol(" tsla ") == ensure_symbol(" tsla ") == "TSLA"
     with pytest.raises(ValidationError):
-        normalize_symbol("a/b")
+        ensure_symbol("a/b")
     with pytest.raises(ValidationError):
-        normalize_symbol("a/b")
+        ensure_symbol("a/b")
 
 
-@pytest.mark.parametrize("validator", [validate_task_id, validate_strategy_name])
+@pytest.mark.parametrize("validator", [ensure_task_id, ensure_strategy_name])
 @pytest.mark.parametrize(
     "raw", ["t1", "daily.news-check_2:AAPL", "Momentum", "9", "a" * 128, "..x", "x.."]
 )
@@ -120,7 +122,7 @@ def test_identifiers_accept(validator: Any, raw: str) -> None:
     assert validator(raw) == raw
 
 
-@pytest.mark.parametrize("validator", [validate_task_id, validate_strategy_name])
+@pytest.mark.parametrize("validator", [ensure_task_id, ensure_strategy_name])
 @pytest.mark.parametrize(
     "raw",
     [
@@ -149,7 +151,7 @@ def test_identifiers_refuse(validator: Any, raw: str) -> None:
         validator(raw)
 
 
-@pytest.mark.parametrize("validator", [validate_task_id, validate_strategy_name])
+@pytest.mark.parametrize("validator", [ensure_task_id, ensure_strategy_name])
 @pytest.mark.parametrize("raw", [None, 1, b"t1", ["t1"]])
 def test_identifiers_refuse_non_str(validator: Any, raw: object) -> None:
     with pytest.raises(ValidationError):
@@ -158,10 +160,10 @@ def test_identifiers_refuse_non_str(validator: Any, raw: object) -> None:
 
 def test_identifier_errors_name_their_field() -> None:
     with pytest.raises(ValidationError) as info:
-        validate_task_id("a/b")
+        ensure_task_id("a/b")
     assert info.value.field == "task_id"
     with pytest.raises(ValidationError) as info:
-        validate_strategy_name("a/b")
+        ensure_strategy_name("a/b")
     assert info.value.field == "strategy_type"
 
 
@@ -296,7 +298,7 @@ def test_ensure_score_map_stores_floats() -> None:
     ],
 )
 def test_validate_json_accepts(value: object) -> None:
-    assert validate_json(value, "metadata") is value
+    assert ensure_json(value, "metadata") is value
 
 
 def _nested(depth: int) -> Any:
@@ -327,37 +329,37 @@ def _nested(depth: int) -> Any:
 )
 def test_validate_json_refuses(value: object) -> None:
     with pytest.raises(ValidationError) as info:
-        validate_json(value, "metadata")
+        ensure_json(value, "metadata")
     assert info.value.field == "metadata"
 
 
 def test_validate_json_depth_limit_is_inclusive() -> None:
     deep = _nested(MAX_JSON_DEPTH)
-    assert validate_json(deep, "m") is deep
+    assert ensure_json(deep, "m") is deep
 
 
 def test_validate_json_refuses_cycles() -> None:
     loop: list[Any] = []
     loop.append(loop)
     with pytest.raises(ValidationError):
-        validate_json(loop, "m")
+        ensure_json(loop, "m")
 
 
 def test_validate_json_size_limit() -> None:
     near = {"a": "x" * (MAX_JSON_BYTES - 100)}
-    assert validate_json(near, "m") is near
+    assert ensure_json(near, "m") is near
     with pytest.raises(ValidationError):
-        validate_json({"a": "x" * MAX_JSON_BYTES}, "m")
+        ensure_json({"a": "x" * MAX_JSON_BYTES}, "m")
     with pytest.raises(ValidationError):
-        validate_json([0] * (MAX_JSON_BYTES + 1), "m")
+        ensure_json([0] * (MAX_JSON_BYTES + 1), "m")
 
 
 def test_validate_json_object_requires_a_dict() -> None:
-    assert validate_json_object({"a": 1}, "m") == {"a": 1}
+    assert ensure_json_object({"a": 1}, "m") == {"a": 1}
     bad: object
     for bad in ([], "x", None, 1):
         with pytest.raises(ValidationError):
-            validate_json_object(bad, "m")
+            ensure_json_object(bad, "m")
 
 
 def test_copy_json_shares_no_container() -> None:

@@ -25,7 +25,7 @@ from tradestore.errors import (
     StoreIOError,
     ValidationError,
 )
-from tradestore.persistence import FileSystem
+from tradestore.persistence._fs import FileSystem
 
 ROOT = str(Path(__file__).resolve().parents[2])
 SRC = str(Path(ROOT) / "src")

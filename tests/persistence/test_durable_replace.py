@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tradestore.errors import CommitInDoubtError, StoreIOError
-from tradestore.persistence import FileSystem, replace_keeping_backup, write_new
+from tradestore.persistence._fs import FileSystem
+from tradestore.persistence._replace import replace_keeping_backup, write_new
 
 STEPS = ["open_temp", "write", "fdatasync", "close", "replace", "fsync_dir"]
 

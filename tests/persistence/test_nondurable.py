@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.persistence.toy import ToyStore
-from tradestore.persistence import FileSystem
+from tradestore.persistence._fs import FileSystem
 
 
 async def _unsynced_journals(tmp_path: Path, n: int) -> list[Path]:

@@ -12,13 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tradestore import BackgroundTask, TaskPriority, TaskStore
-from tradestore.persistence import (
-    LockOwner,
-    add_observer,
-    journal_backlog,
-    read_lock_owner,
-    remove_observer,
-)
+from tradestore.persistence._lock import LockOwner, read_lock_owner
+from tradestore.persistence._observe import add_observer, journal_backlog, remove_observer
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 T0 = datetime(2026, 1, 2, tzinfo=UTC)

@@ -20,7 +20,6 @@ import msgspec
 import pytest
 
 from tests.persistence.toy import ToyStore, unfinished_writes
-from tradestore.persistence import FileSystem, is_spare_name, replace_keeping_backup
 from tradestore.persistence._format import (
     DamagedFileError,
     Decoded,
@@ -29,6 +28,8 @@ from tradestore.persistence._format import (
     pad_blocks,
     pad_to,
 )
+from tradestore.persistence._fs import FileSystem, is_spare_name
+from tradestore.persistence._replace import replace_keeping_backup
 from tradestore.persistence._spares import IDLE_SPARES, file_system_of
 
 _DECODER = msgspec.json.Decoder(Decoded[dict[str, int]])

@@ -10,7 +10,8 @@ from typing import Any
 import msgspec
 
 from tradestore.errors import NotFoundError, ValidationError
-from tradestore.persistence import BaseStore, FileSystem, is_spare_name, is_temp_name
+from tradestore.persistence import BaseStore
+from tradestore.persistence._fs import FileSystem, is_spare_name, is_temp_name
 
 __all__ = ["Counter", "ToyStore"]
 

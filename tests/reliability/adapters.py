@@ -26,7 +26,8 @@ from tradestore import (
     TaskPriority,
     TaskStore,
 )
-from tradestore.persistence import BaseStore, FileSystem
+from tradestore.persistence import BaseStore
+from tradestore.persistence._fs import FileSystem
 
 from .probe import ProbeStore
 

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from tradestore.errors import StoreError
-from tradestore.persistence import BaseStore, is_spare_name, is_temp_name
+from tradestore.persistence import BaseStore
+from tradestore.persistence._fs import is_spare_name, is_temp_name
 
 from .adapters import Adapter, Snapshot
 

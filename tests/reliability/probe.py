@@ -13,7 +13,9 @@ import re
 import msgspec
 
 from tradestore.errors import NotFoundError, ValidationError
-from tradestore.persistence import BaseStore, Collection, FileSystem, Txn
+from tradestore.persistence import BaseStore
+from tradestore.persistence._collection import Collection, Txn
+from tradestore.persistence._fs import FileSystem
 
 __all__ = ["Item", "ProbeStore"]
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from tradestore.persistence import FileSystem
+from tradestore.persistence._fs import FileSystem
 
 __all__ = [
     "TEMP_GLOB",

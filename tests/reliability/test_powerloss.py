@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from tradestore.errors import StoreError
-from tradestore.persistence import BaseStore, FileSystem
+from tradestore.persistence import BaseStore
+from tradestore.persistence._fs import FileSystem
 
 from .adapters import Adapter, adapter_names, get_adapter
 from .figures import count

@@ -21,7 +21,8 @@ from tradestore import (
     TaskStatus,
     TaskStore,
 )
-from tradestore.scheduler import HandlerContext, RunInfo, Scheduler, TaskEvent, new_scheduler_id
+from tradestore.scheduler import HandlerContext, RunInfo, Scheduler, TaskEvent
+from tradestore.scheduler.heartbeat import new_scheduler_id
 
 from .helpers import START, FakeClock, make_task
 

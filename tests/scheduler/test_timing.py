@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tradestore.scheduler import next_recurring_run, retry_delay
+from tradestore.scheduler.timing import next_recurring_run, retry_delay
 
 from .helpers import START
 

@@ -6,7 +6,7 @@ import datetime as dt
 import errno
 from pathlib import Path
 
-from tradestore.persistence import FileSystem
+from tradestore.persistence._fs import FileSystem
 
 T0 = dt.datetime(2025, 3, 14, 12, 0, tzinfo=dt.UTC)
 

@@ -22,7 +22,7 @@ from tradestore import (
     TaskStore,
     ValidationError,
 )
-from tradestore.models import is_token_counter, merge_token_usage
+from tradestore.models.strategy import is_token_counter, merge_token_usage
 
 
 def task(task_id: str, **changes: Any) -> BackgroundTask:

@@ -29,7 +29,7 @@ from tradestore import (
     StoreIOError,
     ValidationError,
 )
-from tradestore.persistence import FileSystem
+from tradestore.persistence._fs import FileSystem
 
 D0 = dt.date(2025, 3, 14)
 EST = dt.timezone(dt.timedelta(hours=-5))

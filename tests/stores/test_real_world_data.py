@@ -17,7 +17,8 @@ from tradestore import (
     NewsItem,
     ValidationError,
 )
-from tradestore.models import news_id_for_item, normalize_fiscal_period
+from tradestore.models import news_id_for_item
+from tradestore.models.fundamental import ensure_fiscal_period
 
 AT = dt.datetime(2025, 1, 2, 4, 0, tzinfo=dt.UTC)
 REPORTED = dt.date(2024, 7, 20)
@@ -26,16 +27,16 @@ REPORTED = dt.date(2024, 7, 20)
 @pytest.mark.parametrize("raw", ["Q1 2024", "FY2024 Q1", "2024-Q1", "1Q24", "Q1 FY24", "q1-2024",
                                  "2024q1", "FY24Q1", " 2024 Q1 ", "Q1'24", "2024Q1"])
 def test_quarter_forms_normalise_to_one(raw: str) -> None:
-    assert normalize_fiscal_period(raw) == "2024Q1"
+    assert ensure_fiscal_period(raw) == "2024Q1"
     report = EarningsReport(symbol="INFY", fiscal_period=raw, report_date=REPORTED)
     assert report.fiscal_period == "2024Q1"
 
 
 def test_halves_years_and_other_identifiers() -> None:
-    assert normalize_fiscal_period("H2 2024") == "2024H2"
-    assert normalize_fiscal_period("FY 2024") == "FY2024"
-    assert normalize_fiscal_period("FY2024") == "FY2024"
-    assert normalize_fiscal_period("2025-annual") == "2025-annual"  # a valid identifier, kept
+    assert ensure_fiscal_period("H2 2024") == "2024H2"
+    assert ensure_fiscal_period("FY 2024") == "FY2024"
+    assert ensure_fiscal_period("FY2024") == "FY2024"
+    assert ensure_fiscal_period("2025-annual") == "2025-annual"  # a valid identifier, kept
 
 
 @pytest.mark.parametrize("raw", ["Q5 2024", "H3 2024", "first quarter 2024", "", "Q1/2024 x",

@@ -24,7 +24,7 @@ from tradestore import (
     StoreError,
     ValidationError,
 )
-from tradestore.persistence import is_spare_name
+from tradestore.persistence._fs import is_spare_name
 from tradestore.persistence._lock import OWNER_NAME
 
 T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)

@@ -22,7 +22,7 @@ from tradestore import (
     TaskStore,
     ValidationError,
 )
-from tradestore.models import append_run
+from tradestore.models.run import append_run
 from tradestore.persistence._format import encode_file, pad_blocks
 from tradestore.persistence._naming import journal_file_name
 

@@ -10,15 +10,15 @@ from tradestore._cli.common import console
 from tradestore._cli.progress import RunProgress, summary_table
 from tradestore._cli.web import dashboard_in_process
 from tradestore.scheduler import (
-    SAMPLE_WATCHLIST,
     Scheduler,
     SimulatedMarket,
     TaskEvent,
     default_handlers,
     default_tasks,
     open_stores,
-    utc_now,
 )
+from tradestore.scheduler.defaults import SAMPLE_WATCHLIST
+from tradestore.scheduler.timing import utc_now
 
 __all__ = ["run_scheduler"]
 

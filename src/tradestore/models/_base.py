@@ -11,7 +11,7 @@ from typing import Self
 import msgspec
 
 from tradestore.errors import ValidationError
-from tradestore.models._validation import is_default_stamp, utc_now
+from tradestore.models._stamps import is_default_stamp, utc_now
 
 __all__ = ["Model", "trusted_decode"]
 
@@ -48,7 +48,12 @@ class Model(msgspec.Struct):
         """Check (and normalise) every field; raise ``ValidationError`` on bad values."""
 
     def clone(self) -> Self:
-        """A deep copy sharing no mutable container with this model."""
+        """A copy of this model; here shallow, since the base has no fields.
+
+        Every model with a mutable field (a list, a dict, a nested model)
+        overrides this to copy those fields too, so that the clone of any model
+        shares no mutable container with the original.
+        """
         copied: Self = self.__copy__()  # type: ignore[attr-defined]  # msgspec.Struct has it
         return copied
 

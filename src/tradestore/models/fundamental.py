@@ -12,23 +12,23 @@ import msgspec
 
 from tradestore.errors import ValidationError
 from tradestore.models._base import Model
-from tradestore.models._validation import (
-    copy_container,
-    copy_json,
+from tradestore.models._checks import (
     ensure_aware,
     ensure_bool,
     ensure_date,
     ensure_finite,
+    ensure_identifier,
+    ensure_json_object,
+    ensure_news_id,
     ensure_optional_date,
     ensure_optional_finite,
     ensure_score_map,
+    ensure_symbol,
     ensure_text,
     ensure_url,
-    normalize_symbol,
-    utc_now,
-    validate_identifier,
-    validate_json_object,
 )
+from tradestore.models._copies import copy_container, copy_json
+from tradestore.models._stamps import utc_now
 
 __all__ = [
     "FISCAL_PERIOD_FORMS",
@@ -37,15 +37,12 @@ __all__ = [
     "FundamentalAnalysis",
     "FundamentalSnapshot",
     "NewsItem",
+    "ensure_fiscal_period",
     "news_id_for_item",
     "news_id_for_url",
-    "normalize_fiscal_period",
 ]
 
 RECOMMENDATIONS = frozenset({"buy", "hold", "sell"})
-
-# Provider ids vary ("reuters:123", base64, UUIDs): printable ASCII, no blanks.
-_NEWS_ID_RE = re.compile(r"(?=[^A-Za-z0-9]*[A-Za-z0-9])[!-~]{1,256}")
 
 _SNAPSHOT_METRICS = (
     "pe_ratio",
@@ -83,7 +80,7 @@ def news_id_for_url(url: str) -> str:
 
 
 FISCAL_PERIOD_FORMS = "'2024Q1' (also read: 'Q1 2024', 'FY2024 Q1', '2024-Q1', '1Q24', 'Q1 FY24')"
-"""The fiscal period forms ``normalize_fiscal_period`` reads, for error messages."""
+"""The fiscal period forms ``ensure_fiscal_period`` reads, for error messages."""
 
 _YEAR = r"(?:FY)?'?(?P<year>\d{4}|\d{2})"
 _SEP = r"[\s\-_/.:]*"
@@ -96,7 +93,7 @@ _FY_ALONE = re.compile(r"FY[\s\-_]*(?P<year>\d{4}|\d{2})")
 _BLANKS_RE = re.compile(r"\s+")
 
 
-def normalize_fiscal_period(value: object, field: str = "fiscal_period") -> str:
+def ensure_fiscal_period(value: object, field: str = "fiscal_period") -> str:
     """A fiscal period in one form: ``"2024Q1"`` (quarters), ``"2024H1"`` (halves),
     ``"FY2024"`` (a whole year written with a blank, e.g. ``"FY 2024"``).
 
@@ -125,7 +122,7 @@ def normalize_fiscal_period(value: object, field: str = "fiscal_period") -> str:
             year = match["year"]
             return f"FY{'20' + year if len(year) == 2 else year}"
         try:
-            return validate_identifier(text, field)
+            return ensure_identifier(text, field)
         except ValidationError:
             pass
     raise ValidationError(f"{field}: expected a fiscal period such as {FISCAL_PERIOD_FORMS}, "
@@ -174,12 +171,12 @@ class FundamentalSnapshot(Model):
 
     def validate(self) -> None:
         """Check every field and normalise the symbol; raise ``ValidationError`` on bad values."""
-        self.symbol = normalize_symbol(self.symbol)
+        self.symbol = ensure_symbol(self.symbol)
         self.as_of = ensure_date(self.as_of, "as_of")
         self.source = ensure_text(self.source, "source")
         self.fetched_at = ensure_aware(self.fetched_at, "fetched_at")
         _check_floats(self, _SNAPSHOT_METRICS)
-        validate_json_object(self.extra, "extra")
+        ensure_json_object(self.extra, "extra")
 
     def clone(self) -> Self:
         """A deep copy sharing no dict with this snapshot."""
@@ -191,7 +188,7 @@ class FundamentalSnapshot(Model):
 class EarningsReport(Model):
     """Reported and estimated earnings for one fiscal period (e.g. ``"2025Q3"``).
 
-    ``fiscal_period`` is normalised by :func:`normalize_fiscal_period` (``"Q3 2025"``
+    ``fiscal_period`` is normalised by :func:`ensure_fiscal_period` (``"Q3 2025"``
     and ``"FY2025 Q3"`` are stored as ``"2025Q3"``).
     """
 
@@ -207,13 +204,13 @@ class EarningsReport(Model):
 
     def validate(self) -> None:
         """Check every field and normalise the symbol; raise ``ValidationError`` on bad values."""
-        self.symbol = normalize_symbol(self.symbol)
-        self.fiscal_period = normalize_fiscal_period(self.fiscal_period)
+        self.symbol = ensure_symbol(self.symbol)
+        self.fiscal_period = ensure_fiscal_period(self.fiscal_period)
         self.report_date = ensure_date(self.report_date, "report_date")
         _check_floats(self, _EARNINGS_FIGURES)
         self.next_earnings_date = ensure_optional_date(self.next_earnings_date,
                                                        "next_earnings_date")
-        validate_json_object(self.extra, "extra")
+        ensure_json_object(self.extra, "extra")
 
     def clone(self) -> Self:
         """A deep copy sharing no dict with this report."""
@@ -244,7 +241,7 @@ class NewsItem(Model, kw_only=True):
     def validate(self) -> None:
         """Check every field, normalise symbol and url, derive ``id``; raise on bad values."""
         if self.symbol != "":
-            self.symbol = normalize_symbol(self.symbol)
+            self.symbol = ensure_symbol(self.symbol)
         self.title = ensure_text(self.title, "title", allow_empty=False)
         self.summary = ensure_text(self.summary, "summary")
         self.url = ensure_url(self.url)
@@ -258,16 +255,12 @@ class NewsItem(Model, kw_only=True):
             raise ValidationError(f"id: expected a str, got {self.id!r:.80}", field="id")
         if type(self.id) is not str:
             self.id = str.__str__(self.id)  # a str subclass (numpy's str_) as a plain str
-        validate_json_object(self.extra, "extra")
+        ensure_json_object(self.extra, "extra")
         if self.id == "":
             self.id = (news_id_for_url(self.url) if self.url else
                        news_id_for_item(self.symbol, self.title, self.published_at))
-        elif _NEWS_ID_RE.fullmatch(self.id) is None:
-            raise ValidationError(
-                "id: expected 1 to 256 printable ASCII characters without blanks, "
-                f"with a letter or digit, got {self.id!r:.80}",
-                field="id",
-            )
+        else:
+            ensure_news_id(self.id, "id")
 
     def clone(self) -> Self:
         """A deep copy sharing no dict with this item."""
@@ -293,7 +286,7 @@ class FundamentalAnalysis(Model, kw_only=True):
 
     def validate(self) -> None:
         """Check every field, normalise symbol and recommendation; raise on bad values."""
-        self.symbol = normalize_symbol(self.symbol)
+        self.symbol = ensure_symbol(self.symbol)
         self.analyzed_at = ensure_aware(self.analyzed_at, "analyzed_at")
         if isinstance(self.recommendation, str):
             self.recommendation = self.recommendation.strip().lower()
@@ -307,7 +300,7 @@ class FundamentalAnalysis(Model, kw_only=True):
         self.fair_value = ensure_optional_finite(self.fair_value, "fair_value")
         self.summary = ensure_text(self.summary, "summary")
         ensure_score_map(self.scores)
-        validate_json_object(self.extra, "extra")
+        ensure_json_object(self.extra, "extra")
 
     def clone(self) -> Self:
         """A deep copy sharing no dict with this analysis."""

@@ -20,17 +20,17 @@ import msgspec
 
 from tradestore.errors import ValidationError
 from tradestore.models._base import Model
-from tradestore.models._validation import (
-    MAX_LIST_ITEMS,
-    copy_container,
+from tradestore.models._checks import (
     ensure_aware,
     ensure_finite,
+    ensure_identifier,
     ensure_non_negative_int,
     ensure_optional_aware,
+    ensure_task_id,
     ensure_text,
-    validate_identifier,
-    validate_task_id,
 )
+from tradestore.models._copies import copy_container
+from tradestore.models._limits import MAX_LIST_ITEMS
 
 __all__ = [
     "MAX_HOST_CHARS",
@@ -39,9 +39,9 @@ __all__ = [
     "SchedulerHeartbeat",
     "TaskRun",
     "append_run",
-    "coerce_outcome",
     "copy_history",
-    "validate_history",
+    "ensure_history",
+    "ensure_outcome",
 ]
 
 MAX_TASK_HISTORY = 20
@@ -64,7 +64,7 @@ class RunOutcome(StrEnum):
     CRASHED = "crashed"  # found RUNNING at recovery (its scheduler died) or its lease was lost
 
 
-def coerce_outcome(value: object, field: str = "outcome") -> RunOutcome:
+def ensure_outcome(value: object, field: str = "outcome") -> RunOutcome:
     """``value`` as a ``RunOutcome`` (members and their str values accepted), or raise."""
     if isinstance(value, RunOutcome):
         return value
@@ -84,7 +84,7 @@ def _check_host(value: object, field: str) -> str:
 def _check_scheduler_id(value: object, field: str, *, allow_empty: bool) -> str:
     if allow_empty and value == "":
         return ""
-    return validate_identifier(value, field)
+    return ensure_identifier(value, field)
 
 
 class TaskRun(Model):
@@ -108,7 +108,7 @@ class TaskRun(Model):
         """Check every field; raise ``ValidationError`` naming the first bad one."""
         self.started_at = ensure_aware(self.started_at, "started_at")
         self.finished_at = ensure_aware(self.finished_at, "finished_at")
-        self.outcome = coerce_outcome(self.outcome)
+        self.outcome = ensure_outcome(self.outcome)
         duration = ensure_finite(self.duration_seconds, "duration_seconds")
         if duration < 0:
             raise ValidationError(
@@ -123,7 +123,7 @@ class TaskRun(Model):
         self.planned_at = ensure_optional_aware(self.planned_at, "planned_at")
 
 
-def validate_history(value: object, field: str = "history") -> list[TaskRun]:
+def ensure_history(value: object, field: str = "history") -> list[TaskRun]:
     """``value`` if it is a list of at most ``MAX_TASK_HISTORY`` valid ``TaskRun``, or raise."""
     if not isinstance(value, list):
         raise ValidationError(f"{field}: expected a list of TaskRun, got "
@@ -195,7 +195,7 @@ class SchedulerHeartbeat(Model):
             raise ValidationError(f"running: at most {MAX_LIST_ITEMS} task ids",
                                   field="running")
         for task_id in self.running:
-            validate_task_id(task_id, "running")
+            ensure_task_id(task_id, "running")
         self.stopped_at = ensure_optional_aware(self.stopped_at, "stopped_at")
 
     def clone(self) -> SchedulerHeartbeat:

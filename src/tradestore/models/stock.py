@@ -7,14 +7,14 @@ from datetime import date, datetime, timezone
 import msgspec
 
 from tradestore.models._base import Model
-from tradestore.models._validation import (
+from tradestore.models._checks import (
     ensure_aware,
     ensure_bool,
     ensure_date,
     ensure_non_negative_int,
-    normalize_symbol,
-    utc_now,
+    ensure_symbol,
 )
+from tradestore.models._stamps import utc_now
 
 __all__ = ["StockSchedulerState"]
 
@@ -48,7 +48,7 @@ class StockSchedulerState(Model):
         """Check every field and normalise the symbol; raise ``ValidationError`` on bad values."""
         # On the scheduler's hot path: exact-type checks first, the general checks
         # (which raise with the right message) only when those do not settle it.
-        self.symbol = normalize_symbol(self.symbol)
+        self.symbol = ensure_symbol(self.symbol)
         for name in _DATE_FIELDS:
             value = getattr(self, name)
             if value is not None and type(value) is not date:

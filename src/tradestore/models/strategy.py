@@ -9,19 +9,18 @@ from typing import Any, Self
 import msgspec
 
 from tradestore.models._base import Model
-from tradestore.models._validation import (
-    copy_container,
-    copy_json,
+from tradestore.models._checks import (
     ensure_aware,
     ensure_date,
     ensure_finite,
+    ensure_json_object,
     ensure_non_negative_int,
     ensure_str_list,
+    ensure_strategy_name,
     ensure_token_usage,
-    utc_now,
-    validate_json_object,
-    validate_strategy_name,
 )
+from tradestore.models._copies import copy_container, copy_json
+from tradestore.models._stamps import utc_now
 
 __all__ = [
     "TOKEN_SETTING_WORDS",
@@ -79,7 +78,7 @@ class StrategyLog(Model):
         """Check every field; raise ``ValidationError`` naming the first bad one."""
         self.date = ensure_date(self.date, "date")
         if self.strategy_type != "":
-            self.strategy_type = validate_strategy_name(self.strategy_type)
+            self.strategy_type = ensure_strategy_name(self.strategy_type)
         ensure_str_list(self.what_worked, "what_worked")
         ensure_str_list(self.what_didnt_work, "what_didnt_work")
         ensure_str_list(self.tomorrows_focus, "tomorrows_focus")
@@ -89,7 +88,7 @@ class StrategyLog(Model):
         self.losses = ensure_non_negative_int(self.losses, "losses")
         self.pnl_realized = ensure_finite(self.pnl_realized, "pnl_realized")
         ensure_token_usage(self.token_usage)
-        validate_json_object(self.metadata, "metadata")
+        ensure_json_object(self.metadata, "metadata")
         self.created_at = ensure_aware(self.created_at, "created_at")
         self.updated_at = ensure_aware(self.updated_at, "updated_at")
 

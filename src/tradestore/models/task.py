@@ -11,22 +11,22 @@ import msgspec
 
 from tradestore.errors import ValidationError
 from tradestore.models._base import Model
-from tradestore.models._validation import (
-    copy_json,
+from tradestore.models._checks import (
     ensure_aware,
     ensure_bool,
     ensure_finite,
+    ensure_identifier,
+    ensure_json_object,
     ensure_non_negative_int,
     ensure_optional_aware,
+    ensure_task_id,
     ensure_text,
-    validate_identifier,
-    validate_json_object,
-    validate_task_id,
 )
-from tradestore.models.run import TaskRun, copy_history, validate_history
+from tradestore.models._copies import copy_json
+from tradestore.models.run import TaskRun, copy_history, ensure_history
 
 __all__ = ["BackgroundTask", "TaskPriority", "TaskStatus", "TaskType", "count_statuses",
-           "parse_status"]
+           "ensure_status"]
 
 
 class TaskType(StrEnum):
@@ -94,7 +94,7 @@ def _coerce_enum(enum: type[_E], value: object, field: str) -> _E:
     raise ValidationError(f"{field}: expected one of {choices}, got {value!r:.80}", field=field)
 
 
-def parse_status(value: object, field: str = "status") -> TaskStatus:
+def ensure_status(value: object, field: str = "status") -> TaskStatus:
     """``value`` (a TaskStatus or its value, any case) as a TaskStatus, or ValidationError."""
     if isinstance(value, str) and not isinstance(value, TaskStatus):
         value = value.strip().lower()
@@ -150,8 +150,8 @@ class BackgroundTask(Model):
 
     def validate(self) -> None:
         """Check every field; raise ``ValidationError`` naming the first bad one."""
-        self.task_id = validate_task_id(self.task_id)
-        self.task_type = validate_identifier(self.task_type, "task_type")
+        self.task_id = ensure_task_id(self.task_id)
+        self.task_type = ensure_identifier(self.task_type, "task_type")
         self._normalize()
         self.priority = _coerce_enum(TaskPriority, self.priority, "priority")
         self.execute_at = ensure_aware(self.execute_at, "execute_at")
@@ -172,10 +172,10 @@ class BackgroundTask(Model):
         self.status = _coerce_enum(TaskStatus, self.status, "status")
         if self.last_error is not None:
             self.last_error = ensure_text(self.last_error, "last_error")
-        validate_json_object(self.metadata, "metadata")
-        validate_history(self.history)
+        ensure_json_object(self.metadata, "metadata")
+        ensure_history(self.history)
         if self.lease_owner is not None:
-            validate_identifier(self.lease_owner, "lease_owner")
+            ensure_identifier(self.lease_owner, "lease_owner")
         self.lease_expires_at = ensure_optional_aware(self.lease_expires_at, "lease_expires_at")
         ensure_non_negative_int(self.lease_token, "lease_token")
 

@@ -1,16 +1,6 @@
 """The durable-file layer every store is built on (stores never touch files themselves)."""
 
-from tradestore.persistence._collection import Collection, Txn
 from tradestore.persistence._format import FORMAT, VERSION
-from tradestore.persistence._fs import FileSystem, is_spare_name, is_temp_name, run_io
-from tradestore.persistence._lock import LockOwner, WriterLock, read_lock_owner
-from tradestore.persistence._observe import (
-    StoreObserver,
-    add_observer,
-    journal_backlog,
-    remove_observer,
-)
-from tradestore.persistence._replace import replace_keeping_backup, write_new
 from tradestore.persistence._store import BaseStore, Clock
 from tradestore.persistence._verify import Problem, RepairReport
 
@@ -19,21 +9,6 @@ __all__ = [
     "VERSION",
     "BaseStore",
     "Clock",
-    "Collection",
-    "FileSystem",
-    "LockOwner",
     "Problem",
     "RepairReport",
-    "StoreObserver",
-    "Txn",
-    "WriterLock",
-    "add_observer",
-    "is_spare_name",
-    "is_temp_name",
-    "journal_backlog",
-    "read_lock_owner",
-    "remove_observer",
-    "replace_keeping_backup",
-    "run_io",
-    "write_new",
 ]

@@ -1,7 +1,7 @@
 """The lifecycle every store shares: open, lock, collections, clock, close.
 
 A store subclass names its sub-folder and declares its collections; this base
-class does the rest. Contract common to every store (see API.md):
+class does the rest. Contract common to every store (docs/reference.md):
 
 - ``initialize()`` is idempotent and safe to call concurrently; any method
   called before it initializes the store first.

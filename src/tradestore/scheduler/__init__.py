@@ -14,12 +14,7 @@ from tradestore.scheduler.context import (
     RunInfo,
 )
 from tradestore.scheduler.core import Scheduler
-from tradestore.scheduler.defaults import (
-    SAMPLE_WATCHLIST,
-    STRATEGY_LOG,
-    default_handlers,
-    default_tasks,
-)
+from tradestore.scheduler.defaults import STRATEGY_LOG, default_handlers, default_tasks
 from tradestore.scheduler.events import (
     EventKind,
     RunStats,
@@ -33,16 +28,13 @@ from tradestore.scheduler.handlers import (
     handle_health_check,
     handle_news,
 )
-from tradestore.scheduler.heartbeat import new_scheduler_id
 from tradestore.scheduler.market import MarketDataError, MarketDataSource
 from tradestore.scheduler.simulated import SimulatedMarket
 from tradestore.scheduler.stores import Stores, open_stores
-from tradestore.scheduler.timing import Clock, next_recurring_run, retry_delay, utc_now
-from tradestore.scheduler.transitions import TaskOutcome, planned_time
+from tradestore.scheduler.timing import Clock
 
 __all__ = [
     "DEFAULT_STRATEGIES",
-    "SAMPLE_WATCHLIST",
     "STRATEGY_LOG",
     "Clock",
     "EventKind",
@@ -59,7 +51,6 @@ __all__ = [
     "Stores",
     "Subscriber",
     "TaskEvent",
-    "TaskOutcome",
     "UnknownTaskTypeError",
     "default_handlers",
     "default_tasks",
@@ -70,10 +61,5 @@ __all__ = [
     "handle_news",
     "handle_portfolio_scan",
     "handle_strategy_log",
-    "new_scheduler_id",
-    "next_recurring_run",
     "open_stores",
-    "planned_time",
-    "retry_delay",
-    "utc_now",
 ]

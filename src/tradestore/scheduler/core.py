@@ -21,7 +21,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tradestore import StoreClosedError, StoreError, TradingError, ValidationError
-from tradestore.models import RunOutcome, validate_json_object
+from tradestore.models import RunOutcome
+from tradestore.models._checks import ensure_json_object
 from tradestore.scheduler.context import Handler, HandlerContext, RunInfo
 from tradestore.scheduler.events import (
     EventBus,
@@ -395,7 +396,7 @@ class Scheduler:
         try:
             result = await handler(task, dataclasses.replace(self.context, run=info))
             if result is not None:  # checked as it will be stored, size limit included
-                validate_json_object({**task.metadata, "last_result": result}, "result")
+                ensure_json_object({**task.metadata, "last_result": result}, "result")
         except asyncio.CancelledError:
             outcome = cancelled(task, _CANCELLED, now=self.clock(),
                                 duration=time.perf_counter() - began, **where)

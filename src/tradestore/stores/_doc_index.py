@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from tradestore.persistence import Collection
+from tradestore.persistence._collection import Collection
 
 __all__ = ["DocIndex"]
 

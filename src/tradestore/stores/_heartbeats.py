@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tradestore.models import SchedulerHeartbeat
-from tradestore.persistence import Collection, Txn
+from tradestore.persistence._collection import Collection, Txn
 
 __all__ = ["HeartbeatBook"]
 

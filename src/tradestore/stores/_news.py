@@ -15,7 +15,7 @@ import re
 from collections import Counter
 
 from tradestore.models import NewsItem
-from tradestore.persistence import Collection, Txn
+from tradestore.persistence._collection import Collection, Txn
 
 __all__ = ["NewsArchive", "utc_month"]
 

@@ -8,8 +8,9 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from tradestore.errors import ValidationError
-from tradestore.models import StockSchedulerState, ensure_bool, ensure_non_negative_int
-from tradestore.persistence import Collection
+from tradestore.models import StockSchedulerState
+from tradestore.models._checks import ensure_bool, ensure_non_negative_int
+from tradestore.persistence._collection import Collection
 from tradestore.stores._stock_rules import SymbolKeys, is_due, oldest_first
 
 __all__ = ["StockQueries"]

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tradestore.errors import ValidationError
-from tradestore.models import StockSchedulerState, normalize_symbol
+from tradestore.models import StockSchedulerState
+from tradestore.models._checks import ensure_symbol
 
 __all__ = [
     "CHECKED_AT",
@@ -75,7 +76,7 @@ class SymbolKeys:
 
     @staticmethod
     def _compute(symbol: object) -> tuple[str, str]:
-        sym = normalize_symbol(symbol)
+        sym = ensure_symbol(symbol)
         return sym, partition(sym)
 
 

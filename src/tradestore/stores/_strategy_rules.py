@@ -9,7 +9,9 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 
-from tradestore.models import StrategyLog, copy_json, merge_token_usage
+from tradestore.models import StrategyLog
+from tradestore.models._copies import copy_json
+from tradestore.models.strategy import merge_token_usage
 
 __all__ = ["MERGED_LISTS", "TOP_ITEMS", "extend_unique", "merge_logs", "month_of", "top_items"]
 

@@ -15,22 +15,20 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tradestore.errors import ValidationError
-from tradestore.models import (
-    BackgroundTask,
-    TaskRun,
-    TaskStatus,
-    append_run,
+from tradestore.models import BackgroundTask, TaskRun, TaskStatus
+from tradestore.models._checks import (
     ensure_aware,
     ensure_finite,
+    ensure_identifier,
     ensure_non_negative_int,
-    validate_identifier,
-    validate_task_id,
+    ensure_task_id,
 )
+from tradestore.models.run import append_run
 from tradestore.stores._task_rules import checked_changes, due_order, is_due
 from tradestore.stores.claims import LEASE_FIELDS, Reclaimed
 
 if TYPE_CHECKING:
-    from tradestore.persistence import Collection, Txn
+    from tradestore.persistence._collection import Collection, Txn
 
 __all__ = ["FileClaims"]
 
@@ -71,7 +69,7 @@ class FileClaims:
                              now: datetime | None) -> tuple[str, timedelta, datetime]:
         await self._ready()
         self._check_writable()
-        who = validate_identifier(owner, "owner")
+        who = ensure_identifier(owner, "owner")
         lease = _lease(lease_seconds)
         at = self.now() if now is None else ensure_aware(now, "now")
         return who, lease, at
@@ -107,7 +105,7 @@ class FileClaims:
         if not isinstance(tokens, Mapping):
             raise ValidationError("tokens: expected a mapping of task id to token",
                                   field="tokens")
-        wanted = {validate_task_id(key, "tokens"): ensure_non_negative_int(value, "tokens")
+        wanted = {ensure_task_id(key, "tokens"): ensure_non_negative_int(value, "tokens")
                   for key, value in tokens.items()}
         placed = {key: self._partition_of(key) for key in wanted}
 
@@ -132,7 +130,7 @@ class FileClaims:
         """See ``tradestore.stores.claims.TaskClaims.finish_run``."""
         await self._ready()
         self._check_writable()
-        key = validate_task_id(task_id)
+        key = ensure_task_id(task_id)
         fence = ensure_non_negative_int(token, "token")
         record = TaskRun.checked(run, "run")
         values = checked_changes(changes, "finish_run", refused=LEASE_FIELDS)

@@ -18,19 +18,18 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from tradestore.errors import ValidationError
-from tradestore.models import (
-    EarningsReport,
-    FundamentalAnalysis,
-    FundamentalSnapshot,
-    NewsItem,
+from tradestore.models import EarningsReport, FundamentalAnalysis, FundamentalSnapshot, NewsItem
+from tradestore.models._checks import (
     ensure_aware,
     ensure_bool,
     ensure_non_negative_int,
     ensure_optional_aware,
     ensure_optional_date,
-    normalize_symbol,
+    ensure_symbol,
 )
-from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
+from tradestore.persistence import BaseStore, Clock
+from tradestore.persistence._collection import Txn
+from tradestore.persistence._fs import FileSystem
 from tradestore.stores._doc_index import DocIndex
 from tradestore.stores._fundamental_rules import same_day_keys
 from tradestore.stores._news import NewsArchive
@@ -127,7 +126,7 @@ class FundamentalStore(BaseStore):
         :raises ValidationError: malformed symbol.
         """
         await self._ready()
-        sym = normalize_symbol(symbol)
+        sym = ensure_symbol(symbol)
         for year in sorted(self._snapshot_years().get(sym, ()), reverse=True):
             recs = await self._snapshots.records(f"{sym}/{year:04d}")
             if recs:
@@ -142,7 +141,7 @@ class FundamentalStore(BaseStore):
         :raises ValidationError: malformed symbol, non-date bounds, or start after end.
         """
         await self._ready()
-        sym = normalize_symbol(symbol)
+        sym = ensure_symbol(symbol)
         _check_range(start, end)
         lo = start.isoformat() if start else ""
         hi = end.isoformat() if end else "~"
@@ -189,7 +188,7 @@ class FundamentalStore(BaseStore):
         :raises ValidationError: malformed symbol.
         """
         await self._ready()
-        sym = normalize_symbol(symbol)
+        sym = ensure_symbol(symbol)
         recs = await self._earnings.records(sym)
         ordered = sorted(recs.values(), key=lambda r: (r.report_date, r.fiscal_period))
         return [rec.clone() for rec in ordered]
@@ -236,7 +235,7 @@ class FundamentalStore(BaseStore):
         :raises ValidationError: malformed symbol.
         """
         await self._ready()
-        sym = normalize_symbol(symbol)
+        sym = ensure_symbol(symbol)
         recs = await self._analyses.records(sym)
         return [recs[key].clone() for key in sorted(recs)]
 
@@ -246,7 +245,7 @@ class FundamentalStore(BaseStore):
         :raises ValidationError: malformed symbol.
         """
         await self._ready()
-        sym = normalize_symbol(symbol)
+        sym = ensure_symbol(symbol)
         recs = await self._analyses.records(sym)
         return recs[max(recs)].clone() if recs else None
 
@@ -280,7 +279,7 @@ class FundamentalStore(BaseStore):
         :raises ValidationError: malformed symbol, naive ``since`` or a negative ``limit``.
         """
         await self._ready()
-        sym = None if symbol is None else normalize_symbol(symbol)
+        sym = None if symbol is None else ensure_symbol(symbol)
         since = ensure_optional_aware(since, "since")
         if limit is not None:
             ensure_non_negative_int(limit, "limit")

@@ -17,14 +17,16 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from tradestore.errors import ValidationError
-from tradestore.models import (
-    StockSchedulerState,
+from tradestore.models import StockSchedulerState
+from tradestore.models._checks import (
     ensure_aware,
     ensure_bool,
     ensure_date,
     ensure_non_negative_int,
 )
-from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
+from tradestore.persistence import BaseStore, Clock
+from tradestore.persistence._collection import Txn
+from tradestore.persistence._fs import FileSystem
 from tradestore.stores._stock_queries import StockQueries
 from tradestore.stores._stock_rules import SymbolKeys, zone
 

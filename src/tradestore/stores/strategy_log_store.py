@@ -15,14 +15,11 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from tradestore.errors import ValidationError
-from tradestore.models import (
-    PerformanceSummary,
-    StrategyLog,
-    ensure_date,
-    ensure_non_negative_int,
-    validate_strategy_name,
-)
-from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
+from tradestore.models import PerformanceSummary, StrategyLog
+from tradestore.models._checks import ensure_date, ensure_non_negative_int, ensure_strategy_name
+from tradestore.persistence import BaseStore, Clock
+from tradestore.persistence._collection import Txn
+from tradestore.persistence._fs import FileSystem
 from tradestore.stores._doc_index import DocIndex
 from tradestore.stores._stock_rules import zone
 from tradestore.stores._strategy_rules import merge_logs, top_items
@@ -90,7 +87,7 @@ class StrategyLogStore(BaseStore):
     async def _recent(self, strategy_type: str, days: int) -> list[StrategyLog]:
         """Cached logs from ``days`` days before today through today (not copies)."""
         await self._ready()
-        strategy = validate_strategy_name(strategy_type)
+        strategy = ensure_strategy_name(strategy_type)
         span = _check_days(days)
         today = self.today()
         return await self._period(strategy, _days_before(today, span), today)
@@ -110,7 +107,7 @@ class StrategyLogStore(BaseStore):
 
         Lists are extended without repeats (``tomorrows_focus`` is replaced),
         counts and P&L summed, token usage counts summed and its limits replaced
-        (see ``tradestore.models.is_token_counter``), metadata updated key by key;
+        (the rule is in docs/reference.md), metadata updated key by key;
         ``created_at`` is set on the first add and ``updated_at`` on every add.
 
         :raises ValidationError: bad strategy name or log, or a log naming another strategy.
@@ -118,7 +115,7 @@ class StrategyLogStore(BaseStore):
         """
         await self._ready()
         self._check_writable()
-        strategy = validate_strategy_name(strategy_type)
+        strategy = ensure_strategy_name(strategy_type)
         incoming = StrategyLog.checked(log, "log", self.now())
         if incoming.strategy_type not in ("", strategy):
             raise ValidationError(
@@ -172,7 +169,7 @@ class StrategyLogStore(BaseStore):
         :raises ValidationError: bad strategy name or ``day`` not a date.
         """
         await self._ready()
-        strategy = validate_strategy_name(strategy_type)
+        strategy = ensure_strategy_name(strategy_type)
         day = ensure_date(day, "day")
         if _month(day) not in self._months().get(strategy, ()):
             return None
@@ -195,7 +192,7 @@ class StrategyLogStore(BaseStore):
         :raises ValidationError: bad strategy name, non-date bounds, or start after end.
         """
         await self._ready()
-        strategy = validate_strategy_name(strategy_type)
+        strategy = ensure_strategy_name(strategy_type)
         start = ensure_date(start_date, "start_date")
         end = ensure_date(end_date, "end_date")
         if start > end:
@@ -218,7 +215,7 @@ class StrategyLogStore(BaseStore):
         :raises ValidationError: bad strategy name or ``n`` not a non-negative int.
         """
         await self._ready()
-        strategy = validate_strategy_name(strategy_type)
+        strategy = ensure_strategy_name(strategy_type)
         count = ensure_non_negative_int(n, "n")
         found: list[StrategyLog] = []
         for month in sorted(self._months().get(strategy, ()), reverse=True):

@@ -18,18 +18,17 @@ from datetime import datetime
 from typing import Any
 
 from tradestore.errors import NotFoundError, ValidationError
-from tradestore.models import (
-    BackgroundTask,
-    SchedulerHeartbeat,
-    TaskStatus,
-    count_statuses,
+from tradestore.models import BackgroundTask, SchedulerHeartbeat, TaskStatus
+from tradestore.models._checks import (
     ensure_aware,
+    ensure_identifier,
     ensure_non_negative_int,
-    parse_status,
-    validate_identifier,
-    validate_task_id,
+    ensure_task_id,
 )
-from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
+from tradestore.models.task import count_statuses, ensure_status
+from tradestore.persistence import BaseStore, Clock
+from tradestore.persistence._collection import Txn
+from tradestore.persistence._fs import FileSystem
 from tradestore.stores._heartbeats import HeartbeatBook
 from tradestore.stores._task_claims import FileClaims
 from tradestore.stores._task_rules import checked_changes, due_order, is_due
@@ -152,7 +151,7 @@ class TaskStore(FileClaims, BaseStore):
         :raises StoreClosedError: the store was closed.
         """
         await self._ready()
-        key = validate_task_id(task_id)
+        key = ensure_task_id(task_id)
         task = await self._tasks.get(_partition(key), key)
         return None if task is None else task.clone()
 
@@ -164,7 +163,7 @@ class TaskStore(FileClaims, BaseStore):
         """
         await self._ready()
         self._check_writable()
-        key = validate_task_id(task_id)
+        key = ensure_task_id(task_id)
         doc = _partition(key)
 
         def apply(txn: Txn[BackgroundTask]) -> bool:
@@ -187,7 +186,7 @@ class TaskStore(FileClaims, BaseStore):
         """
         await self._ready()
         self._check_writable()
-        key = validate_task_id(task_id)
+        key = ensure_task_id(task_id)
         values = checked_changes(changes, "update")  # normalised (enums...)
         doc = _partition(key)
 
@@ -219,8 +218,8 @@ class TaskStore(FileClaims, BaseStore):
         """
         await self._ready()
         if task_type is not None:
-            task_type = str(validate_identifier(task_type, "task_type"))
-        wanted = None if status is None else parse_status(status)
+            task_type = str(ensure_identifier(task_type, "task_type"))
+        wanted = None if status is None else ensure_status(status)
         active = bool(active_only)
         found = [
             task for task in await self._all()
@@ -285,7 +284,7 @@ class TaskStore(FileClaims, BaseStore):
         """
         await self._ready()
         self._check_writable()
-        return await self._beats.delete(validate_identifier(scheduler_id, "scheduler_id"))
+        return await self._beats.delete(ensure_identifier(scheduler_id, "scheduler_id"))
 
     async def prune_heartbeats(self, before: datetime) -> int:
         """Remove the heartbeats whose ``last_beat`` is older than ``before``; return how many.

@@ -11,7 +11,9 @@ from typing import Any, Literal
 
 import msgspec
 
-from tradestore.persistence import BaseStore, journal_backlog, read_lock_owner
+from tradestore.persistence import BaseStore
+from tradestore.persistence._lock import read_lock_owner
+from tradestore.persistence._observe import journal_backlog
 from tradestore.scheduler import Stores
 
 __all__ = [

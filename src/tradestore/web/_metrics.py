@@ -17,7 +17,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from tradestore import BackgroundTask
-from tradestore.persistence import add_observer
+from tradestore.persistence._observe import add_observer
 from tradestore.scheduler import TaskEvent
 from tradestore.web._health import HealthView
 

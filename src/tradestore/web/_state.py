@@ -9,7 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from tradestore.scheduler import Scheduler, Stores, utc_now
+from tradestore.scheduler import Scheduler, Stores
+from tradestore.scheduler.timing import utc_now
 from tradestore.web._actions import new_token
 from tradestore.web._health import HealthView, VerifyRunner, health_view
 from tradestore.web._metrics import DashboardMetrics

@@ -1,104 +1,97 @@
-"""Shared validators for the models; the stores use them on their own arguments too.
+"""The checks the models run on their fields and the stores on their arguments.
 
-Every check raises :class:`tradestore.errors.ValidationError` with ``field`` set,
-never a bare ``ValueError``/``TypeError``. Types are checked exactly: ``bool`` is
-not accepted where an ``int`` is, a ``datetime`` is not accepted where a ``date``
-is, an ``int`` is accepted (and stored as a ``float``) where a ``float`` is.
+One naming rule: ``ensure_<kind>(value, field, ...)`` returns ``value`` as a valid
+``<kind>`` (normalised where the kind says so: a symbol upper-cased, an int
+where a float is expected turned into a float, a datetime subclass into a plain
+datetime) or raises :class:`tradestore.errors.ValidationError` with ``field``
+set, never a bare ``ValueError``/``TypeError``. ``ensure_optional_<kind>``
+accepts None too. Types are checked exactly: ``bool`` is not accepted where an
+``int`` is, a ``datetime`` is not accepted where a ``date`` is.
 
 Identifiers:
 
 - symbols: surrounding blanks (spaces and tabs) stripped, upper-cased; 1 to
-  ``MAX_SYMBOL_CHARS`` (32) ASCII letters, digits and ``. - _ & ^ = :`` with at
+  ``MAX_SYMBOL_CHARS`` ASCII letters, digits and ``. - _ & ^ = :`` with at
   least one letter or digit (``BRK.B``, ``M&M``, ``BAJAJ-AUTO``, ``^NSEI``,
   ``EURUSD=X``);
 - task ids, task types, strategy names and fiscal periods: taken as given, 1 to
-  ``MAX_IDENTIFIER_CHARS`` (128) ASCII letters, digits and ``. - _ :`` with at
+  ``MAX_IDENTIFIER_CHARS`` ASCII letters, digits and ``. - _ :`` with at
   least one letter or digit. No ``/``, ``\\``, blank or control character can
   pass, and neither can ``.`` or ``..``;
-- news ids: 1 to 256 printable ASCII characters without blanks, with a letter or
-  digit; derived from the URL when empty (see ``news_id_for_url``).
+- news ids: 1 to ``MAX_NEWS_ID_CHARS`` printable ASCII characters without
+  blanks, with a letter or digit; derived from the URL when empty (see
+  ``news_id_for_url``).
 
-Size limits, so that oversized payloads are refused before they are written:
+Size limits (the numbers are in ``_limits``), so that oversized payloads are
+refused before they are written:
 
-- text fields: at most ``MAX_TEXT_CHARS`` (65,536) characters, valid Unicode
-  (no lone surrogates);
-- URLs: at most ``MAX_URL_CHARS`` (8,192) characters, no blank or control
-  character;
+- text fields: at most ``MAX_TEXT_CHARS`` characters, valid Unicode (no lone
+  surrogates);
+- URLs: at most ``MAX_URL_CHARS`` characters, no blank or control character;
 - list fields and ``str``-keyed mappings (``token_usage``, ``scores``): at most
-  ``MAX_LIST_ITEMS`` (10,000) items; mapping keys are non-blank and at most
-  ``MAX_IDENTIFIER_CHARS`` (128) characters;
+  ``MAX_LIST_ITEMS`` items; mapping keys are non-blank and at most
+  ``MAX_IDENTIFIER_CHARS`` characters;
 - JSON values (``metadata``, ``extra``): str, finite float, int in the 64-bit
   range, bool, None, lists and dicts with str keys, nested at most
-  ``MAX_JSON_DEPTH`` (32) levels, at most ``MAX_JSON_BYTES`` (1 MiB) encoded;
-- counts: integers from 0 to ``MAX_COUNT`` (2**63 - 1).
+  ``MAX_JSON_DEPTH`` levels, at most ``MAX_JSON_BYTES`` encoded;
+- counts: integers from 0 to ``MAX_COUNT``.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import re
-from collections.abc import Iterable
-from datetime import UTC, date, datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 import msgspec
 
 from tradestore.errors import ValidationError
+from tradestore.models._limits import (
+    MAX_COUNT,
+    MAX_IDENTIFIER_CHARS,
+    MAX_JSON_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_LIST_ITEMS,
+    MAX_NEWS_ID_CHARS,
+    MAX_SYMBOL_CHARS,
+    MAX_TEXT_CHARS,
+    MAX_URL_CHARS,
+)
 
 __all__ = [
-    "MAX_COUNT",
-    "MAX_IDENTIFIER_CHARS",
-    "MAX_JSON_BYTES",
-    "MAX_JSON_DEPTH",
-    "MAX_LIST_ITEMS",
-    "MAX_SYMBOL_CHARS",
-    "MAX_TEXT_CHARS",
-    "MAX_URL_CHARS",
-    "copy_container",
-    "copy_json",
     "ensure_aware",
     "ensure_bool",
     "ensure_date",
     "ensure_finite",
+    "ensure_identifier",
+    "ensure_json",
+    "ensure_json_object",
+    "ensure_news_id",
     "ensure_non_negative_int",
     "ensure_optional_aware",
     "ensure_optional_date",
     "ensure_optional_finite",
     "ensure_score_map",
     "ensure_str_list",
+    "ensure_strategy_name",
+    "ensure_symbol",
+    "ensure_task_id",
     "ensure_text",
     "ensure_token_usage",
     "ensure_url",
-    "is_default_stamp",
-    "is_valid_symbol",
-    "normalize_symbol",
-    "split_symbols",
-    "utc_now",
-    "validate_identifier",
-    "validate_json",
-    "validate_json_object",
-    "validate_strategy_name",
-    "validate_task_id",
 ]
-
-MAX_SYMBOL_CHARS = 32
-MAX_IDENTIFIER_CHARS = 128
-MAX_TEXT_CHARS = 65_536
-MAX_URL_CHARS = 8_192
-MAX_LIST_ITEMS = 10_000
-MAX_JSON_DEPTH = 32
-MAX_JSON_BYTES = 1_048_576
-MAX_COUNT = 2**63 - 1
 
 _JSON_INT_MIN = -(2**63)
 _JSON_INT_MAX = 2**64 - 1
 _BLANKS = " \t"
 
 # Lookahead: at least one letter or digit, so "..", "-" or "^" alone never pass.
-_SYMBOL_RE = re.compile(r"(?=[^A-Za-z0-9]*[A-Za-z0-9])[A-Za-z0-9.\-_&^=:]{1,32}")
-_IDENTIFIER_RE = re.compile(r"(?=[^A-Za-z0-9]*[A-Za-z0-9])[A-Za-z0-9.\-_:]{1,128}")
-_URL_RE = re.compile(r"[!-~]{1,8192}")
+_HAS_ALNUM = r"(?=[^A-Za-z0-9]*[A-Za-z0-9])"
+_SYMBOL_RE = re.compile(rf"{_HAS_ALNUM}[A-Za-z0-9.\-_&^=:]{{1,{MAX_SYMBOL_CHARS}}}")
+_IDENTIFIER_RE = re.compile(rf"{_HAS_ALNUM}[A-Za-z0-9.\-_:]{{1,{MAX_IDENTIFIER_CHARS}}}")
+_NEWS_ID_RE = re.compile(rf"{_HAS_ALNUM}[!-~]{{1,{MAX_NEWS_ID_CHARS}}}")
+_URL_RE = re.compile(rf"[!-~]{{1,{MAX_URL_CHARS}}}")
 
 # Symbols repeat on every scheduler update: remember the accepted spellings.
 _SYMBOL_CACHE: dict[str, str] = {}
@@ -122,22 +115,6 @@ def _refield(exc: ValidationError, field: str) -> ValidationError:
     return ValidationError(exc.message, field=field)
 
 
-def utc_now() -> datetime:
-    """The current time as an aware UTC datetime (the default for time stamps).
-
-    The value is marked as a default with ``fold=1`` (which means nothing for UTC:
-    it compares, hashes and encodes as any other UTC time, and no UTC time read
-    from a clock or a file has it), so that a store saving a model stamps the
-    field with its own clock's time instead: see :func:`is_default_stamp`.
-    """
-    return datetime.now(UTC).replace(fold=1)
-
-
-def is_default_stamp(value: object) -> bool:
-    """Whether ``value`` is a time stamp made by :func:`utc_now` as a field default."""
-    return type(value) is datetime and value.fold == 1 and value.tzinfo is UTC
-
-
 def _plain_datetime(value: datetime) -> datetime:
     """``value`` as a plain ``datetime`` (subclasses such as pandas' Timestamp,
     pendulum's or freezegun's are turned into one: the encoder takes exact types)."""
@@ -145,7 +122,7 @@ def _plain_datetime(value: datetime) -> datetime:
                     value.second, value.microsecond, tzinfo=value.tzinfo, fold=value.fold)
 
 
-def normalize_symbol(value: object, field: str = "symbol") -> str:
+def ensure_symbol(value: object, field: str = "symbol") -> str:
     """Return the symbol stripped of surrounding blanks and upper-cased, or raise."""
     if type(value) is str:
         cached = _SYMBOL_CACHE.get(value)
@@ -171,46 +148,14 @@ def normalize_symbol(value: object, field: str = "symbol") -> str:
     return symbol
 
 
-def is_valid_symbol(value: object) -> bool:
-    """Whether the stores accept ``value`` as a symbol (``normalize_symbol`` would not raise).
-
-    ``"infy"`` and ``" BRK.B "`` are valid (they normalise to ``INFY``, ``BRK.B``);
-    ``"NIFTY 50"`` (a blank inside), ``""`` and ``None`` are not.
-    """
-    try:
-        normalize_symbol(value)
-    except ValidationError:
-        return False
-    return True
-
-
-def split_symbols(values: Iterable[object]) -> tuple[list[str], list[object]]:
-    """``values`` split into the normalised valid symbols and the invalid entries as given.
-
-    Both lists keep input order and repeats.
-
-    :raises ValidationError: ``values`` is a str or not an iterable.
-    """
-    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
-        raise _fail("symbols", "an iterable of symbols (not a str)", values)
-    valid: list[str] = []
-    invalid: list[object] = []
-    for value in values:
-        try:
-            valid.append(normalize_symbol(value))
-        except ValidationError:
-            invalid.append(value)
-    return valid, invalid
-
-
 def _plain_str(value: str) -> str:
     """``value`` as an exact ``str`` (a subclass such as numpy's ``str_`` becomes one:
     the encoder takes exact types)."""
     return value if type(value) is str else str.__str__(value)
 
 
-def validate_identifier(value: object, field: str) -> str:
-    """Return ``value`` (as a plain str) if it is a 1-128 character identifier of
+def ensure_identifier(value: object, field: str) -> str:
+    """Return ``value`` (as a plain str) if it is 1 to ``MAX_IDENTIFIER_CHARS`` of
     ``[A-Za-z0-9.-_:]``, or raise."""
     if not isinstance(value, str):
         raise _fail(field, "a str identifier", value)
@@ -223,14 +168,31 @@ def validate_identifier(value: object, field: str) -> str:
     return _plain_str(value)
 
 
-def validate_task_id(value: object, field: str = "task_id") -> str:
+def ensure_task_id(value: object, field: str = "task_id") -> str:
     """Return ``value`` if it is a valid task id, or raise."""
-    return validate_identifier(value, field)
+    return ensure_identifier(value, field)
 
 
-def validate_strategy_name(value: object, field: str = "strategy_type") -> str:
+def ensure_strategy_name(value: object, field: str = "strategy_type") -> str:
     """Return ``value`` if it is a valid strategy name, or raise."""
-    return validate_identifier(value, field)
+    return ensure_identifier(value, field)
+
+
+def ensure_news_id(value: object, field: str = "id") -> str:
+    """Return ``value`` if it is a news id: printable ASCII without blanks, or raise.
+
+    Provider ids vary ("reuters:123", base64, UUIDs), hence the wide alphabet.
+    """
+    if not isinstance(value, str):
+        raise _fail(field, "a str", value)
+    if _NEWS_ID_RE.fullmatch(value) is None:
+        raise _fail(
+            field,
+            f"1 to {MAX_NEWS_ID_CHARS} printable ASCII characters without blanks, "
+            "with a letter or digit",
+            value,
+        )
+    return _plain_str(value)
 
 
 def ensure_aware(value: object, field: str) -> datetime:
@@ -244,7 +206,6 @@ def ensure_aware(value: object, field: str) -> datetime:
     if type(value) is not datetime:
         return _plain_datetime(value)
     return value
-
 
 
 def ensure_optional_aware(value: object, field: str) -> datetime | None:
@@ -458,7 +419,7 @@ def _walk_json(value: object, field: str, depth: int, budget: list[int]) -> None
     raise _fail(field, "JSON data (str, int, finite float, bool, None, list, dict)", value)
 
 
-def validate_json(value: object, field: str) -> Any:
+def ensure_json(value: object, field: str) -> Any:
     """Return ``value`` if it is plain, bounded JSON data (see the module docs), or raise."""
     if isinstance(value, dict | list) and not value:
         return value
@@ -474,46 +435,9 @@ def validate_json(value: object, field: str) -> Any:
     return value
 
 
-def validate_json_object(value: object, field: str) -> dict[str, Any]:
+def ensure_json_object(value: object, field: str) -> dict[str, Any]:
     """Return ``value`` if it is a dict of plain, bounded JSON data, or raise."""
     if not isinstance(value, dict):
         raise _fail(field, "a dict of JSON data", value)
-    validated: dict[str, Any] = validate_json(value, field)
+    validated: dict[str, Any] = ensure_json(value, field)
     return validated
-
-
-def copy_container(value: Any) -> Any:
-    """A copy of a list or dict field; any other value (a wrong type that validate() will
-    refuse) is copied without assuming its shape, so cloning never raises."""
-    kind = type(value)
-    if kind is list or kind is dict:
-        return value.copy()
-    return copy_json(value)
-
-
-_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
-
-
-def copy_json(value: Any) -> Any:
-    """A deep copy of JSON-like data: every dict and list is new, scalars are shared."""
-    kind = type(value)
-    if kind is dict:  # the common cases first: a C-level copy, then only the containers
-        out = value.copy()
-        for key, item in out.items():
-            if type(item) not in _SCALAR_TYPES:
-                out[key] = copy_json(item)  # same key: the dict does not change size
-        return out
-    if kind is list:
-        items = value.copy()
-        for i, item in enumerate(items):
-            if type(item) not in _SCALAR_TYPES:
-                items[i] = copy_json(item)
-        return items
-    if isinstance(value, dict):
-        return {key: copy_json(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [copy_json(item) for item in value]
-    if value is None or isinstance(value, str | int | float):
-        return value
-    # Not JSON (a caller mutated a field after validation): still share nothing.
-    return copy.deepcopy(value)
