@@ -10,11 +10,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from tradestore import FundamentalStore, StockStateStore, StrategyLogStore, TaskStore
-from tradestore.persistence import BaseStore, Problem, RepairReport
+from tradestore.contracts import Store
+from tradestore.persistence import Problem, RepairReport
 
 __all__ = ["STORE_TYPES", "describe_problem", "is_damage", "repair_folder", "verify_folder"]
 
-STORE_TYPES: tuple[Callable[..., BaseStore], ...] = (
+STORE_TYPES: tuple[Callable[..., Store], ...] = (
     TaskStore,
     StockStateStore,
     StrategyLogStore,
@@ -22,8 +23,10 @@ STORE_TYPES: tuple[Callable[..., BaseStore], ...] = (
 )
 
 
-def _present(store: BaseStore) -> bool:
-    return os.path.isdir(store.folder)
+def _present(store: Store) -> bool:
+    """Whether the store has data to check (a PostgreSQL store always may)."""
+    folder = getattr(store, "folder", None)
+    return store.backend != "file" or (folder is not None and os.path.isdir(folder))
 
 
 def is_damage(problem: Problem) -> bool:

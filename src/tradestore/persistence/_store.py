@@ -49,6 +49,7 @@ class BaseStore:
     """Shared lifecycle of the four stores."""
 
     folder_name: ClassVar[str]
+    backend: ClassVar[str] = "file"
 
     def __init__(
         self,
@@ -57,6 +58,7 @@ class BaseStore:
         durable: bool = True,
         read_only: bool = False,
         clock: Clock | None = None,
+        exclusive: bool = False,
         fs: FileSystem | None = None,
     ) -> None:
         if not isinstance(data_dir, str | os.PathLike):
@@ -68,6 +70,7 @@ class BaseStore:
         self.folder = self.data_dir / self.folder_name
         self.durable = bool(durable)
         self.read_only = bool(read_only)
+        self.exclusive = True  # one writer per folder, always (``exclusive`` is for PostgreSQL)
         self._clock: Clock = clock or _utc_now
         self._fs = fs or FileSystem()
         self._collections: list[Collection[Any]] = []

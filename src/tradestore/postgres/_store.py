@@ -40,6 +40,7 @@ def _utc_now() -> datetime:
 class PgStore:
     """Shared lifecycle of the PostgreSQL stores (see the module docs)."""
 
+    backend: ClassVar[str] = "postgres"
     kind: ClassVar[str]  # the store's name, also its advisory lock key
     codecs: ClassVar[tuple[tuple[RowCodec[Any], str], ...]]  # (codec, key column list)
 
@@ -49,9 +50,13 @@ class PgStore:
         *,
         durable: bool = True,
         read_only: bool = False,
-        exclusive: bool = False,
         clock: Clock | None = None,
+        exclusive: bool = False,
+        fs: object = None,
     ) -> None:
+        if fs is not None:
+            raise ValidationError("fs: a FileSystem applies to the file backend only",
+                                  field="fs")
         if clock is not None and not callable(clock):
             raise ValidationError("clock must be a callable returning an aware datetime",
                                   field="clock")

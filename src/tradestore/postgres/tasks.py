@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from tradestore.contracts import TaskStore
 from tradestore.errors import NotFoundError, ValidationError
 from tradestore.models import (
     BackgroundTask,
@@ -31,7 +32,7 @@ _UPSERT = (
 _SELECT = f"SELECT {_TASKS.select_list} FROM tradestore.tasks"
 
 
-class PgTaskStore(PgStore):
+class PgTaskStore(PgStore, TaskStore):
     """Background tasks keyed by ``task_id``."""
 
     kind = "tasks"

@@ -15,6 +15,7 @@ import logging
 import os
 from collections.abc import Iterable
 
+from tradestore.contracts import FundamentalStore
 from tradestore.errors import ValidationError
 from tradestore.models import (
     EarningsReport,
@@ -30,7 +31,7 @@ from tradestore.models import (
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
 from tradestore.stores._news import NewsArchive
 
-__all__ = ["FundamentalStore"]
+__all__ = ["FileFundamentalStore"]
 
 _log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def _check_range(start: dt.date | None, end: dt.date | None) -> None:
         raise ValidationError(f"start {start} is after end {end}", field="start")
 
 
-class FundamentalStore(BaseStore):
+class FileFundamentalStore(BaseStore, FundamentalStore):
     """Snapshots, earnings, news and analyses per symbol, with latest and history queries.
 
     :raises StoreClosedError: from any method after ``close()``.
@@ -62,6 +63,7 @@ class FundamentalStore(BaseStore):
         durable: bool = True,
         read_only: bool = False,
         clock: Clock | None = None,
+        exclusive: bool = False,
         fs: FileSystem | None = None,
     ) -> None:
         super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs)

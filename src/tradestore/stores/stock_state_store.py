@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from tradestore.contracts import StockStateStore
 from tradestore.errors import ValidationError
 from tradestore.models import (
     StockSchedulerState,
@@ -27,7 +28,7 @@ from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
 from tradestore.stores._stock_queries import StockQueries
 from tradestore.stores._stock_rules import SymbolKeys, zone
 
-__all__ = ["StockStateStore"]
+__all__ = ["FileStockStateStore"]
 
 _log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def _assign(state: StockSchedulerState, fields: dict[str, object]) -> None:
         setattr(state, name, value)
 
 
-class StockStateStore(StockQueries, BaseStore):
+class FileStockStateStore(StockQueries, BaseStore, StockStateStore):
     """When the scheduler last fetched each kind of data for each symbol."""
 
     folder_name = "stock_state"
@@ -53,6 +54,7 @@ class StockStateStore(StockQueries, BaseStore):
         durable: bool = True,
         read_only: bool = False,
         clock: Clock | None = None,
+        exclusive: bool = False,
         fs: FileSystem | None = None,
     ) -> None:
         self.tz = zone(tz)

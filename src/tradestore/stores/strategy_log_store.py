@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tradestore.contracts import StrategyLogStore
 from tradestore.errors import ValidationError
 from tradestore.models import (
     PerformanceSummary,
@@ -27,7 +28,7 @@ from tradestore.models import (
 )
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
 
-__all__ = ["StrategyLogStore"]
+__all__ = ["FileStrategyLogStore"]
 
 _log = logging.getLogger(__name__)
 _TOP_ITEMS = 5
@@ -57,7 +58,7 @@ def _parse_tz(tz: object) -> ZoneInfo:
         raise ValidationError(f"tz: unknown time zone {tz!r:.80}", field="tz") from exc
 
 
-class StrategyLogStore(BaseStore):
+class FileStrategyLogStore(BaseStore, StrategyLogStore):
     """Daily logs per strategy, merged per day, with period queries and summaries.
 
     :raises StoreClosedError: from any method after ``close()``.
@@ -74,6 +75,7 @@ class StrategyLogStore(BaseStore):
         durable: bool = True,
         read_only: bool = False,
         clock: Clock | None = None,
+        exclusive: bool = False,
         fs: FileSystem | None = None,
     ) -> None:
         self.tz = _parse_tz(tz)

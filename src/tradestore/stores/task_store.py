@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from tradestore.contracts import TaskStore
 from tradestore.errors import NotFoundError, ValidationError
 from tradestore.models import (
     BackgroundTask,
@@ -26,7 +27,7 @@ from tradestore.models import (
 )
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
 
-__all__ = ["TaskStore"]
+__all__ = ["FileTaskStore"]
 
 _log = logging.getLogger(__name__)
 _PARTITIONS = 16
@@ -40,7 +41,7 @@ def _partition(task_id: str) -> str:
     return f"{zlib.crc32(task_id.encode()) % _PARTITIONS:x}"
 
 
-class TaskStore(BaseStore):
+class FileTaskStore(BaseStore, TaskStore):
     """Background tasks keyed by ``task_id``; reads return copies."""
 
     folder_name = "tasks"
@@ -52,6 +53,7 @@ class TaskStore(BaseStore):
         durable: bool = True,
         read_only: bool = False,
         clock: Clock | None = None,
+        exclusive: bool = False,
         fs: FileSystem | None = None,
     ) -> None:
         super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs)
