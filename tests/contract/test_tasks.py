@@ -1,0 +1,187 @@
+"""TaskStore on both backends: every method of API.md, reopen, concurrency, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from tests.stores.helpers import T0, FakeClock
+from tradestore import (
+    BackgroundTask,
+    NotFoundError,
+    StoreClosedError,
+    StoreError,
+    TaskPriority,
+    TaskStatus,
+    TaskStore,
+    TaskType,
+    ValidationError,
+)
+
+IST = timezone(timedelta(hours=5, minutes=30))
+
+
+def task(task_id: str = "news-AAPL", **changes: Any) -> BackgroundTask:
+    fields: dict[str, Any] = {"task_id": task_id, "task_type": TaskType.NEWS_MONITORING,
+                              "priority": TaskPriority.MEDIUM, "execute_at": T0}
+    fields.update(changes)
+    return BackgroundTask(**fields)
+
+
+async def test_save_get_round_trips_exactly_and_survives_reopen(location: str) -> None:
+    original = task(
+        execute_at=datetime(2025, 6, 2, 20, 0, 0, 123456, tzinfo=IST),
+        interval_seconds=0.1 + 0.2, max_retries=5, retry_count=1,
+        last_executed=T0 - timedelta(hours=1), next_execution=T0 + timedelta(minutes=5),
+        status=TaskStatus.FAILED, last_error="boom\x00 with NUL \x01 and ünïcode",
+        metadata={"k": [1, 2.5, None, True, "x\x00y"], "nested": {"\x00key": {"a": []}},
+                  "\x01": "mark"},
+        task_type="custom_kind",
+    )
+    async with TaskStore(location) as store:
+        assert isinstance(store, TaskStore)
+        await store.save(original)
+        got = await store.get(original.task_id)
+    assert got == original
+    assert got is not None
+    assert got.execute_at.utcoffset() == timedelta(hours=5, minutes=30)
+    async with TaskStore(location, read_only=True) as store:
+        again = await store.get(original.task_id)
+    assert again == original
+    assert again is not None
+    assert again.task_type == "custom_kind"
+    assert again.last_error == original.last_error
+    assert again.metadata == original.metadata
+
+
+async def test_returned_objects_are_copies(location: str) -> None:
+    async with TaskStore(location) as store:
+        mine = task(metadata={"a": [1]})
+        await store.save(mine)
+        mine.metadata["a"].append(2)
+        got = await store.get("news-AAPL")
+        assert got is not None
+        assert got.metadata == {"a": [1]}
+        got.metadata["b"] = 1
+        assert (await store.get("news-AAPL")) == task(metadata={"a": [1]})
+
+
+async def test_save_many_delete_update_list(location: str) -> None:
+    async with TaskStore(location) as store:
+        await store.save_many([task("b"), task("a", is_active=False),
+                               task("c", task_type=TaskType.HEALTH_CHECK),
+                               task("b", max_retries=9)])
+        assert [t.task_id for t in await store.list_tasks()] == ["a", "b", "c"]
+        assert (await store.get("b")) == task("b", max_retries=9)
+        assert [t.task_id for t in await store.list_tasks(active_only=True)] == ["b", "c"]
+        assert [t.task_id for t in await store.list_tasks(task_type="health_check")] == ["c"]
+        updated = await store.update("a", status="running", retry_count=2, metadata={"x": 1})
+        assert updated.status is TaskStatus.RUNNING
+        assert updated == task("a", is_active=False, status=TaskStatus.RUNNING, retry_count=2,
+                               metadata={"x": 1})
+        assert (await store.get("a")) == updated
+        assert (await store.update("a")) == updated
+        with pytest.raises(NotFoundError):
+            await store.update("nope", retry_count=1)
+        with pytest.raises(ValidationError):
+            await store.update("a", no_such_field=1)
+        with pytest.raises(ValidationError):
+            await store.update("a", retry_count=-1)
+        with pytest.raises(ValidationError):
+            await store.update("a", interval_seconds=float("nan"))
+        assert (await store.get("a")) == updated
+        assert await store.delete("a") is True
+        assert await store.delete("a") is False
+        assert await store.get("a") is None
+        await store.save_many([])
+
+
+async def test_due_tasks_order_and_filters(location: str) -> None:
+    async with TaskStore(location) as store:
+        await store.save_many([
+            task("low", priority=TaskPriority.LOW, execute_at=T0 - timedelta(hours=2)),
+            task("crit-late", priority=TaskPriority.CRITICAL, execute_at=T0),
+            task("crit-early", priority=TaskPriority.CRITICAL, execute_at=T0 - timedelta(hours=1)),
+            task("crit-tie-b", priority=TaskPriority.CRITICAL, execute_at=T0 - timedelta(hours=1)),
+            task("future", priority=TaskPriority.CRITICAL, execute_at=T0 + timedelta(seconds=1)),
+            task("rescheduled", priority=TaskPriority.HIGH, execute_at=T0 + timedelta(days=1),
+                 next_execution=T0 - timedelta(minutes=1)),
+            task("postponed", priority=TaskPriority.HIGH, execute_at=T0 - timedelta(days=1),
+                 next_execution=T0 + timedelta(minutes=1)),
+            task("inactive", is_active=False, execute_at=T0 - timedelta(days=1)),
+            task("running", status=TaskStatus.RUNNING, execute_at=T0 - timedelta(days=1)),
+        ])
+        due = [t.task_id for t in await store.due_tasks(T0)]
+        assert due == ["crit-early", "crit-tie-b", "crit-late", "rescheduled", "low"]
+        assert [t.task_id for t in await store.due_tasks(T0, limit=2)] == due[:2]
+        assert await store.due_tasks(T0, limit=0) == []
+        assert [t.task_id for t in await store.due_tasks(T0.astimezone(IST))] == due
+        with pytest.raises(ValidationError):
+            await store.due_tasks(datetime(2025, 1, 1))  # naive on purpose
+        with pytest.raises(ValidationError):
+            await store.due_tasks(T0, limit=-1)
+
+
+async def test_due_tasks_default_now_is_the_store_clock(location: str, clock: FakeClock) -> None:
+    async with TaskStore(location, clock=clock) as store:
+        await store.save(task(execute_at=T0 + timedelta(minutes=10)))
+        assert await store.due_tasks() == []
+        clock.advance(minutes=10)
+        assert [t.task_id for t in await store.due_tasks()] == ["news-AAPL"]
+
+
+async def test_concurrent_updates_lose_nothing(location: str) -> None:
+    async with TaskStore(location) as store:
+        await store.save_many([task(f"t{i}") for i in range(20)])
+        await asyncio.gather(*(store.update(f"t{i % 20}", retry_count=i // 20 + 1)
+                               for i in range(100)))
+        assert sorted(t.retry_count for t in await store.list_tasks()) == [5] * 20
+
+
+async def test_bad_input_is_refused_and_nothing_changes(location: str) -> None:
+    async with TaskStore(location) as store:
+        await store.save(task())
+        for bad in ("", "a/b", "x" * 129, "tab\t", None, 5):
+            with pytest.raises(ValidationError):
+                await store.get(bad)  # type: ignore[arg-type]  # bad on purpose
+        with pytest.raises(ValidationError):
+            await store.save("not a task")  # type: ignore[arg-type]  # bad on purpose
+        with pytest.raises(ValidationError):
+            await store.save(task("y", execute_at=datetime(2025, 1, 1)))
+        bad_meta = task("z")
+        bad_meta.metadata = {"f": float("inf")}
+        with pytest.raises(ValidationError):
+            await store.save_many([task("ok"), bad_meta])
+        with pytest.raises(ValidationError):
+            await store.list_tasks(task_type="bad type")
+        assert [t.task_id for t in await store.list_tasks()] == ["news-AAPL"]
+
+
+async def test_read_only_refuses_writes_and_closed_refuses_all(location: str) -> None:
+    async with TaskStore(location) as writer:
+        await writer.save(task())
+    reader = TaskStore(location, read_only=True)
+    try:
+        with pytest.raises(StoreError):
+            await reader.save(task("other"))
+        with pytest.raises(StoreError):
+            await reader.delete("news-AAPL")
+        assert (await reader.get("news-AAPL")) == task()
+    finally:
+        await reader.close()
+    with pytest.raises(StoreClosedError):
+        await reader.get("news-AAPL")
+    await reader.close()  # idempotent
+
+
+async def test_initialize_is_idempotent_and_concurrent(location: str) -> None:
+    store = TaskStore(location)
+    await asyncio.gather(*(store.initialize() for _ in range(5)))
+    await store.initialize()
+    await store.save(task())
+    await store.close()
+    async with TaskStore(location) as again:
+        assert (await again.get("news-AAPL")) == task()
