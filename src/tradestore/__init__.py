@@ -13,21 +13,26 @@ from tradestore.errors import (
     ValidationError,
 )
 from tradestore.models import (
+    MAX_TASK_HISTORY,
     BackgroundTask,
     EarningsReport,
     FundamentalAnalysis,
     FundamentalSnapshot,
     NewsItem,
     PerformanceSummary,
+    RunOutcome,
+    SchedulerHeartbeat,
     StockSchedulerState,
     StrategyLog,
     TaskPriority,
+    TaskRun,
     TaskStatus,
     TaskType,
 )
 from tradestore.stores import FundamentalStore, StockStateStore, StrategyLogStore, TaskStore
 
 __all__ = [
+    "MAX_TASK_HISTORY",
     "BackgroundTask",
     "EarningsReport",
     "ErrorCategory",
@@ -38,6 +43,8 @@ __all__ = [
     "NewsItem",
     "NotFoundError",
     "PerformanceSummary",
+    "RunOutcome",
+    "SchedulerHeartbeat",
     "StockSchedulerState",
     "StockStateStore",
     "StoreClosedError",
@@ -48,6 +55,7 @@ __all__ = [
     "StrategyLog",
     "StrategyLogStore",
     "TaskPriority",
+    "TaskRun",
     "TaskStatus",
     "TaskStore",
     "TaskType",

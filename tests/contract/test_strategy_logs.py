@@ -103,3 +103,16 @@ async def test_periods_summaries_insights_prune(location: str, clock: FakeClock)
         with pytest.raises(ValidationError):
             await store.add_log("swing", log(wins=-1))
         assert len(await store.get_logs_for_period("swing", date(1970, 1, 1), TODAY)) == 36
+
+
+async def test_last_logs_newest_first(location: str) -> None:
+    async with StrategyLogStore(location) as store:
+        for day in (date(2024, 1, 5), date(2025, 2, 1), date(2024, 12, 31), date(2025, 3, 1)):
+            await store.add_log("s", log(day))
+        assert [x.date for x in await store.get_last_logs("s", 3)] == [
+            date(2025, 3, 1), date(2025, 2, 1), date(2024, 12, 31)]
+        assert await store.get_last_logs("s", 0) == []
+        assert len(await store.get_last_logs("s", 99)) == 4
+        assert await store.get_last_logs("nobody", 3) == []
+        with pytest.raises(ValidationError):
+            await store.get_last_logs("s", -1)

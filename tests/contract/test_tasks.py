@@ -6,15 +6,19 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import msgspec
 import pytest
 
 from tests.stores.helpers import T0, FakeClock
 from tradestore import (
     BackgroundTask,
     NotFoundError,
+    RunOutcome,
+    SchedulerHeartbeat,
     StoreClosedError,
     StoreError,
     TaskPriority,
+    TaskRun,
     TaskStatus,
     TaskStore,
     TaskType,
@@ -185,3 +189,67 @@ async def test_initialize_is_idempotent_and_concurrent(location: str) -> None:
     await store.close()
     async with TaskStore(location) as again:
         assert (await again.get("news-AAPL")) == task()
+
+
+async def test_ensure_status_filter_and_counts(location: str) -> None:
+    async with TaskStore(location) as store:
+        await store.save(task("a", status=TaskStatus.RUNNING, retry_count=2))
+        assert await store.ensure(task("a")) is False
+        assert (await store.get("a")) == task("a", status=TaskStatus.RUNNING, retry_count=2)
+        assert await store.ensure(task("b")) is True
+        assert await store.ensure_many([task("c"), task("a"), task("c", max_retries=1),
+                                        task("d", is_active=False,
+                                             status=TaskStatus.FAILED)]) == ["c", "d"]
+        assert (await store.get("c")) == task("c")
+        with pytest.raises(ValidationError):
+            await store.ensure_many([task("e"), task("", max_retries=1)])
+        assert await store.get("e") is None
+        assert [t.task_id for t in await store.list_tasks(status="pending")] == ["b", "c"]
+        assert [t.task_id for t in await store.list_tasks(status=TaskStatus.FAILED)] == ["d"]
+        with pytest.raises(ValidationError):
+            await store.list_tasks(status="sleeping")
+        counts = await store.count_by_status()
+        assert counts == {TaskStatus.PENDING: 2, TaskStatus.RUNNING: 1,
+                          TaskStatus.SUCCEEDED: 0, TaskStatus.FAILED: 1}
+        assert (await store.count_by_status(active_only=True))[TaskStatus.FAILED] == 0
+
+
+async def test_history_and_lease_round_trip(location: str) -> None:
+    run = TaskRun(started_at=T0, finished_at=T0 + timedelta(seconds=2),
+                  outcome=RunOutcome.RETRY, duration_seconds=2.0, error="err\x00",
+                  host="h", scheduler_id="s1", planned_at=T0.astimezone(IST))
+    async with TaskStore(location) as store:
+        await store.save(task(history=[run], lease_owner="s1",
+                              lease_expires_at=T0 + timedelta(seconds=30), lease_token=7))
+        runs = [run] + [msgspec.structs.replace(run, outcome=RunOutcome.SUCCEEDED)] * 2
+        updated = await store.update("news-AAPL", history=runs, lease_token=8)
+        assert updated.history == runs
+    async with TaskStore(location, read_only=True) as store:
+        got = await store.get("news-AAPL")
+    assert got is not None
+    assert got.history == runs
+    assert got.history[0].outcome is RunOutcome.RETRY
+    assert got.history[0].planned_at is not None
+    assert got.history[0].planned_at.utcoffset() == timedelta(hours=5, minutes=30)
+    assert (got.lease_owner, got.lease_token) == ("s1", 8)
+    assert got.lease_expires_at == T0 + timedelta(seconds=30)
+
+
+async def test_heartbeats(location: str) -> None:
+    def beat(sid: str, seconds: int, **kw: Any) -> SchedulerHeartbeat:
+        return SchedulerHeartbeat(scheduler_id=sid, host="host\x00x", pid=42, started_at=T0,
+                                  last_beat=T0 + timedelta(seconds=seconds), **kw)
+
+    async with TaskStore(location) as store:
+        await store.record_heartbeat(beat("b", 5, running=["t1", "t2"]))
+        await store.record_heartbeat(beat("a", 5))
+        await store.record_heartbeat(beat("c", 1, stopped_at=T0 + timedelta(seconds=2)))
+        await store.record_heartbeat(beat("c", 9))
+        assert [b.scheduler_id for b in await store.heartbeats()] == ["c", "a", "b"]
+        assert (await store.heartbeats())[2] == beat("b", 5, running=["t1", "t2"])
+        with pytest.raises(ValidationError):
+            await store.record_heartbeat(beat("d", 1, interval_seconds=float("nan")))
+        assert await store.delete_heartbeat("a") is True
+        assert await store.delete_heartbeat("a") is False
+        assert await store.prune_heartbeats(T0 + timedelta(seconds=6)) == 1
+        assert [b.scheduler_id for b in await store.heartbeats()] == ["c"]

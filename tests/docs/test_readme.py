@@ -59,3 +59,15 @@ def test_scheduler_embedding_example_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "rebalance" in result.stdout
     assert (tmp_path / "bot-data" / "tasks").is_dir()
+
+
+def test_the_examples_run_the_bot_on_a_local_zone() -> None:
+    """A bot's day is local: the first README example and the scheduler docs say so."""
+    readme = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    docs = (ROOT / "docs" / "scheduler.md").read_text()
+    embed = next(b for b in re.findall(r"```python\n(.*?)```", docs, re.S) if "Scheduler(" in b)
+    assert '"Asia/Kolkata"' in readme[0]
+    assert "tz=IST" in readme[0]
+    assert 'open_stores("./bot-data", tz="Asia/Kolkata")' in readme[1]
+    assert 'open_stores("./bot-data", tz="Asia/Kolkata")' in embed
+    assert "--tz Asia/Kolkata" in docs

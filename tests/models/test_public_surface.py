@@ -21,6 +21,10 @@ MODEL_NAMES = [
     "EarningsReport",
     "NewsItem",
     "FundamentalAnalysis",
+    "TaskRun",
+    "RunOutcome",
+    "SchedulerHeartbeat",
+    "MAX_TASK_HISTORY",
 ]
 
 
@@ -30,13 +34,19 @@ def test_models_are_exported(name: str) -> None:
     assert getattr(tradestore, name) is getattr(tradestore.models, name)
 
 
+def _isort_key(name: str) -> tuple[int, str]:
+    """ruff's RUF022 order: CONSTANTS first, then Classes, then functions, each sorted."""
+    return (0 if name.isupper() else 1 if name[:1].isupper() else 2, name)
+
+
 def test_all_lists_are_sorted_and_resolve() -> None:
-    assert tradestore.__all__ == sorted(tradestore.__all__)
+    assert tradestore.__all__ == sorted(tradestore.__all__, key=_isort_key)
     for module_name in (
         "tradestore",
         "tradestore.models",
         "tradestore.models._validation",
         "tradestore.models.task",
+        "tradestore.models.run",
         "tradestore.models.stock",
         "tradestore.models.strategy",
         "tradestore.models.fundamental",

@@ -23,7 +23,6 @@ from tradestore.errors import (
     StoreCorruptedError,
     StoreError,
     StoreIOError,
-    StoreLockedError,
     ValidationError,
 )
 from tradestore.persistence import FileSystem
@@ -244,10 +243,11 @@ async def test_damaged_journal_is_quarantined(tmp_path: Path) -> None:
     assert len(list((crash_copy / "toy" / "quarantine").iterdir())) == 1
 
 
-async def test_second_writer_in_process_is_refused(tmp_path: Path) -> None:
-    async with ToyStore(tmp_path):
-        with pytest.raises(StoreLockedError):
-            await ToyStore(tmp_path).initialize()
+async def test_second_writer_in_process_is_a_handle_on_the_same_store(tmp_path: Path) -> None:
+    async with ToyStore(tmp_path) as first, ToyStore(tmp_path) as second:
+        await first.add("a", 2)
+        assert await second.add("a", 3) == 5
+        assert await first.get("a") == 5
 
 
 async def test_second_writer_process_is_refused_promptly(tmp_path: Path) -> None:
@@ -309,7 +309,7 @@ async def test_unclosed_store_warns(tmp_path: Path) -> None:
     await store._lock.release()
     with pytest.warns(ResourceWarning, match="never closed"):
         store.__del__()
-    store._state = "closed"
+    await store.close()  # leaves no open store behind for the tests that run after this one
 
 
 async def test_unwritable_folder_gives_store_io_error(tmp_path: Path) -> None:

@@ -22,7 +22,6 @@ from tradestore import (
     StockStateStore,
     StoreClosedError,
     StoreError,
-    StoreLockedError,
     ValidationError,
 )
 from tradestore.persistence import is_spare_name
@@ -521,11 +520,16 @@ async def test_read_only_refuses_mutations_and_sees_initialize_state(tmp_path: P
             await reader.close()
 
 
-async def test_second_writer_is_locked_out(store: StockStateStore, tmp_path: Path) -> None:
-    other = StockStateStore(tmp_path)
-    with pytest.raises(StoreLockedError):
-        await other.initialize()
-    await other.close()
+async def test_second_writer_in_process_shares_the_store(
+    store: StockStateStore, tmp_path: Path
+) -> None:
+    """A second writer in this process is a handle on the same store (another process
+    is refused: tests/reliability/test_processes.py)."""
+    async with StockStateStore(tmp_path, durable=store.durable) as other:
+        await other.record_fetch("AAPL", ok=True)
+        assert (await store.get_state("AAPL")).fetch_count == 1
+    await store.record_fetch("AAPL", ok=True)  # still open after the other handle closed
+    assert (await store.get_state("AAPL")).fetch_count == 2
 
 
 async def test_closed_store_raises_store_closed(store: StockStateStore) -> None:

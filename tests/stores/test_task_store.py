@@ -27,7 +27,6 @@ from tradestore import (
     NotFoundError,
     StoreClosedError,
     StoreError,
-    StoreLockedError,
     TaskPriority,
     TaskStatus,
     TaskStore,
@@ -426,14 +425,17 @@ async def test_read_only_refuses_mutations_and_sees_initialize_state(tmp_path: P
             await reader.close()
 
 
-async def test_second_writer_is_locked_out(store: TaskStore, tmp_path: Path) -> None:
-    other = TaskStore(tmp_path)
-    with pytest.raises(StoreLockedError):
-        await other.initialize()
+async def test_second_writer_in_process_shares_the_store(store: TaskStore, tmp_path: Path) -> None:
+    """A second writer in this process is a handle on the same store (another process
+    is refused: tests/reliability/test_processes.py)."""
+    other = TaskStore(tmp_path, durable=store.durable)
+    await other.initialize()
+    await other.save(task("shared"))
+    assert await store.get("shared") == await other.get("shared")
     await other.close()
     await store.close()
-    async with TaskStore(tmp_path) as third:  # the lock is released at close
-        assert await third.list_tasks() == []
+    async with TaskStore(tmp_path) as third:  # the lock is released at the last close
+        assert [t.task_id for t in await third.list_tasks()] == ["shared"]
 
 
 async def test_closed_store_raises_store_closed(store: TaskStore) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from tradestore import FundamentalStore, StockStateStore, StrategyLogStore, TaskStore
+from tradestore._cli.common import Where
 from tradestore.contracts import Store
 from tradestore.persistence import Problem, RepairReport
 
@@ -48,7 +48,7 @@ def describe_problem(problem: Problem) -> str:
     return f"{problem.path}: {problem.detail} ({outcome})"
 
 
-async def verify_folder(data_dir: Path) -> list[Problem]:
+async def verify_folder(data_dir: Where) -> list[Problem]:
     """Every problem in every file of every store under ``data_dir``; changes nothing."""
     problems: list[Problem] = []
     for store_type in STORE_TYPES:
@@ -61,7 +61,7 @@ async def verify_folder(data_dir: Path) -> list[Problem]:
     return problems
 
 
-async def repair_folder(data_dir: Path, console: Console) -> RepairReport:
+async def repair_folder(data_dir: Where, console: Console) -> RepairReport:
     """Repair every store under ``data_dir`` with a progress bar; one combined report."""
     total = RepairReport()
     with Progress(

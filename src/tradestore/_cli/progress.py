@@ -22,6 +22,7 @@ _STYLES = {
     "failed": "bold red",
     "cancelled": "magenta",
     "recovered": "yellow",
+    "lost": "bold red",
 }
 
 

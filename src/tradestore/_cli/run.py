@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-from tradestore._cli.common import console
+from tradestore._cli.common import Where, console, option_of, shown
 from tradestore._cli.progress import RunProgress, summary_table
 from tradestore.scheduler import (
     SAMPLE_WATCHLIST,
@@ -22,7 +21,7 @@ __all__ = ["run_scheduler"]
 
 
 async def run_scheduler(
-    data_dir: Path,
+    data_dir: Where,
     *,
     symbols: list[str],
     duration: float | None,
@@ -31,19 +30,21 @@ async def run_scheduler(
     concurrency: int,
     failure_rate: float,
     began: float,
+    tz: str = "UTC",
 ) -> None:
-    """The body of ``tradestore run``."""
-    async with open_stores(data_dir) as stores:
+    """The body of ``tradestore run``; ``tz`` is the zone of the stores' calendar day."""
+    async with open_stores(data_dir, tz=tz) as stores:
         known = sorted(await stores.stocks.all_states())
         watchlist = symbols or known or list(SAMPLE_WATCHLIST)
         if not await stores.tasks.list_tasks():
             tasks = default_tasks(utc_now(), batch_size=10)
             await stores.tasks.save_many(tasks)
             console.print(
-                f"seeded {len(tasks)} default recurring tasks in {data_dir}", soft_wrap=True
+                f"seeded {len(tasks)} default recurring tasks in {shown(data_dir)}", soft_wrap=True
             )
         console.print(
             f"watchlist: {', '.join(watchlist)}   market: simulated (seed {seed})"
+            + f"   zone: {tz}"
             + (
                 "   once"
                 if once
@@ -76,6 +77,6 @@ async def run_scheduler(
             stats = await (scheduler.run_once() if once else scheduler.run(duration=duration))
     console.print(summary_table(stats, time.monotonic() - began))
     console.print(
-        f"state saved in {data_dir}; 'tradestore status --data-dir {data_dir}' shows it",
+        f"state saved in {shown(data_dir)}; 'tradestore status {option_of(data_dir)}' shows it",
         soft_wrap=True,
     )

@@ -66,14 +66,23 @@ async def tasks_table(stores: Stores, now: datetime) -> Table:
 
 
 async def stocks_table(stores: Stores, now: datetime) -> Table:
-    """Per symbol: when each kind of data was last checked, flags and fetch counts."""
-    table = Table(title="Stocks", title_justify="left")
-    for column in ("symbol", "news", "earnings", "fundamentals", "analysis", "priced", "flags"):
+    """Per symbol: when each kind of data was last checked, what is due today, counts."""
+    stocks = stores.stocks
+    table = Table(title=f"Stocks (today is {stocks.today()} in {stocks.tz.key})",
+                  title_justify="left")
+    for column in ("symbol", "news", "earnings", "fundamentals", "analysis", "priced", "due",
+                   "flags"):
         table.add_column(column)
     table.add_column("fetches", justify="right")
     table.add_column("errors", justify="right")
-    states = await stores.stocks.all_states()
-    for symbol in sorted(states):
+    states = await stocks.all_states()
+    symbols = sorted(states)
+    due = {
+        "news": set(await stocks.get_stocks_needing_news(symbols)),
+        "earnings": set(await stocks.get_stocks_needing_earnings(symbols)),
+        "fundamentals": set(await stocks.get_stocks_needing_fundamentals(symbols)),
+    }
+    for symbol in symbols:
         state = states[symbol]
         table.add_row(
             symbol,
@@ -82,6 +91,7 @@ async def stocks_table(stores: Stores, now: datetime) -> Table:
             _day(state.last_fundamentals_check),
             format_when(state.last_analysis_check, now),
             format_when(state.last_portfolio_update, now),
+            ", ".join(kind for kind, names in due.items() if symbol in names) or "-",
             "[yellow]recheck fundamentals[/]" if state.needs_fundamentals_recheck else "",
             str(state.fetch_count),
             f"[red]{state.error_count}[/]" if state.error_count else "0",

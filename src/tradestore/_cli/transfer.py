@@ -27,7 +27,8 @@ from tradestore import (
     StockSchedulerState,
     StrategyLog,
 )
-from tradestore._cli.common import UserError
+from tradestore._cli.common import UserError, Where
+from tradestore._cli.transfer_pg import import_database
 from tradestore.scheduler import Stores, open_stores
 
 __all__ = ["EXPORT_FORMAT", "EXPORT_VERSION", "ExportDocument", "export_folder", "import_folder"]
@@ -111,7 +112,7 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-async def export_folder(data_dir: Path, out: Path) -> dict[str, int]:
+async def export_folder(data_dir: Where, out: Path) -> dict[str, int]:
     """Write the folder's content to ``out`` (``-`` for stdout is not supported); return counts."""
     async with open_stores(data_dir, read_only=True) as stores:
         document = await read_all(stores)
@@ -199,13 +200,16 @@ def _swap_in(built: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-async def import_folder(source: Path, data_dir: Path, *, force: bool) -> dict[str, int]:
+async def import_folder(source: Path, data_dir: Where, *, force: bool) -> dict[str, int]:
     """Replace ``data_dir`` (empty, or any with ``force``) by the content of ``source``."""
     try:
         data = await asyncio.to_thread(source.read_bytes)
     except OSError as exc:
         raise UserError(f"cannot read {source}: {exc.strerror or exc}") from exc
     document = await asyncio.to_thread(decode_document, data)
+    if isinstance(data_dir, str):
+        return await import_database(document, data_dir, force=force, write_all=write_all,
+                                     clock=_StampClock())
     if not await asyncio.to_thread(_is_empty, data_dir):
         if not force:
             raise UserError(

@@ -94,16 +94,15 @@ class Store:
                 f"the PostgreSQL backend needs psycopg: pip install 'tradestore[postgres]' "
                 f"({exc})", code="store_backend_missing") from exc
         if not issubclass(impl, cls):
-            raise TypeError(f"{impl.__name__} does not implement {cls.__name__}")
+            impl = _combined(cls, impl)
         instance: Self = object.__new__(impl)
         return instance
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not cls.backend:
-            own = {name for name, value in vars(cls).items()
-                   if callable(value) and not name.startswith("_")}
-            cls._contract_methods = cls._contract_methods | own | {"__aenter__", "__aexit__"}
+            if "backends" in vars(cls):  # a contract (not a user's subclass of one)
+                cls._contract_methods = cls._contract_methods | _stubs_of(cls)
             return
         missing = sorted(name for name in cls._contract_methods
                          if _defined_by_contract(cls, name))
@@ -165,9 +164,44 @@ class Store:
         raise NotImplementedError
 
 
+_STUBS: set[Any] = set()  # the contracts' own method objects (the "not implemented" stubs)
+
+
+def _stubs_of(contract: type) -> set[str]:
+    """Record ``contract``'s public methods as stubs; return their names."""
+    names = {name for name, value in vars(contract).items()
+             if callable(value) and (not name.startswith("_") or name in ("__aenter__",
+                                                                          "__aexit__"))}
+    _STUBS.update(vars(contract)[name] for name in names)
+    return names
+
+
+Store._contract_methods = frozenset(_stubs_of(Store))
+
+_COMBINED: dict[tuple[type, type], type] = {}
+
+
+def _combined(user: type[Store], impl: type[Store]) -> type[Store]:
+    """A class with ``user``'s methods over backend ``impl``, for a subclass of a contract.
+
+    A user's ``class AuditedTaskStore(TaskStore)`` that overrides a few methods
+    and calls ``super()`` works on either backend: its instances are of
+    ``AuditedTaskStore[file]`` or ``AuditedTaskStore[postgres]``, whose ``super()``
+    calls reach the backend's implementation.
+    """
+    key = (user, impl)
+    found = _COMBINED.get(key)
+    if found is None:
+        found = type(f"{user.__name__}[{impl.backend}]", (user, impl),
+                     {"__module__": user.__module__, "__qualname__":
+                      f"{user.__qualname__}[{impl.backend}]"})
+        _COMBINED[key] = found
+    return found
+
+
 def _defined_by_contract(cls: type, name: str) -> bool:
     """Whether ``cls`` gets ``name`` only from a contract class (not implemented)."""
     for klass in cls.__mro__:
         if name in vars(klass):
-            return issubclass(klass, Store) and not klass.backend
+            return vars(klass)[name] in _STUBS
     return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar, Self
+from zoneinfo import ZoneInfo
 
 from tradestore.contracts._base import Clock, Location, Store
 from tradestore.models import EarningsReport, FundamentalAnalysis, FundamentalSnapshot, NewsItem
@@ -18,12 +19,15 @@ __all__ = ["FundamentalStore"]
 class FundamentalStore(Store):
     """Snapshots, earnings, news and analyses per symbol, with latest and history queries."""
 
+    tz: ZoneInfo  #: whose calendar day a "same day" analysis is
+
     backends: ClassVar[dict[str, str]] = {
         "file": "tradestore.stores.fundamental_store:FileFundamentalStore",
         "postgres": "tradestore.postgres.fundamentals:PgFundamentalStore"}
 
     def __new__(
-        cls, location: Location, *, durable: bool = True, read_only: bool = False,
+        cls, location: Location, *, tz: str | ZoneInfo = "UTC", durable: bool = True,
+        read_only: bool = False,
         clock: Clock | None = None, exclusive: bool = False, fs: FileSystem | None = None,
     ) -> Self:
         return cls._dispatch(location)

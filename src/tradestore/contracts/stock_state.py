@@ -22,6 +22,11 @@ class StockStateStore(Store):
     "Today" is the calendar date in ``tz`` (an IANA zone name) at the store clock's time.
     """
 
+    tz: ZoneInfo  #: whose calendar "today" is
+    news_interval_days: int
+    earnings_interval_days: int
+    fundamentals_interval_days: int
+
     backends: ClassVar[dict[str, str]] = {
         "file": "tradestore.stores.stock_state_store:FileStockStateStore",
         "postgres": "tradestore.postgres.stock_state:PgStockStateStore"}

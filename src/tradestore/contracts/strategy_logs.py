@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING, Any, ClassVar, Self
+from zoneinfo import ZoneInfo
 
 from tradestore.contracts._base import Clock, Location, Store
 from tradestore.models import PerformanceSummary, StrategyLog
@@ -17,12 +18,14 @@ __all__ = ["StrategyLogStore"]
 class StrategyLogStore(Store):
     """Daily logs per strategy, merged per day, with period queries and summaries."""
 
+    tz: ZoneInfo  #: whose calendar "today" is
+
     backends: ClassVar[dict[str, str]] = {
         "file": "tradestore.stores.strategy_log_store:FileStrategyLogStore",
         "postgres": "tradestore.postgres.strategy_logs:PgStrategyLogStore"}
 
     def __new__(
-        cls, location: Location, *, tz: str = "UTC", durable: bool = True,
+        cls, location: Location, *, tz: str | ZoneInfo = "UTC", durable: bool = True,
         read_only: bool = False, clock: Clock | None = None, exclusive: bool = False,
         fs: FileSystem | None = None,
     ) -> Self:
@@ -82,6 +85,13 @@ class StrategyLogStore(Store):
         """Logs dated from ``days`` days before today through today, oldest first.
 
         :raises ValidationError: bad strategy name or ``days`` not a non-negative int.
+        """
+        raise NotImplementedError
+
+    async def get_last_logs(self, strategy_type: str, n: int) -> list[StrategyLog]:
+        """The newest ``n`` logs by date, whatever their dates, newest first.
+
+        :raises ValidationError: bad strategy name or ``n`` not a non-negative int.
         """
         raise NotImplementedError
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from tradestore.contracts._base import Clock, Location, Store
-from tradestore.models import BackgroundTask
+from tradestore.models import BackgroundTask, SchedulerHeartbeat, TaskStatus
 
 if TYPE_CHECKING:
     from tradestore.persistence import FileSystem
@@ -48,6 +48,29 @@ class TaskStore(Store):
         """
         raise NotImplementedError
 
+    async def ensure(self, task: BackgroundTask) -> bool:
+        """Insert ``task`` unless a task with its id exists; True if it was inserted.
+
+        For seeding: the check and the insert are one atomic step, so a restart or
+        a concurrent caller (any process) never duplicates the task nor overwrites
+        one already stored (whatever its state). Durable when this returns.
+
+        :raises ValidationError: ``task`` is not a valid BackgroundTask.
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        raise NotImplementedError
+
+    async def ensure_many(self, tasks: Iterable[BackgroundTask]) -> list[str]:
+        """Insert each task whose id is not stored yet, in one atomic write.
+
+        Returns the ids inserted, in input order (the first of duplicate ids wins);
+        stored tasks are left exactly as they are.
+
+        :raises ValidationError: any task is invalid (then none is inserted).
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        raise NotImplementedError
+
     async def get(self, task_id: str) -> BackgroundTask | None:
         """A copy of the task, or None if there is none.
 
@@ -74,12 +97,19 @@ class TaskStore(Store):
         raise NotImplementedError
 
     async def list_tasks(
-        self, *, active_only: bool = False, task_type: str | None = None
+        self, *, active_only: bool = False, task_type: str | None = None,
+        status: TaskStatus | str | None = None,
     ) -> list[BackgroundTask]:
-        """Copies of the tasks, by task_id, optionally only active ones or of one type.
+        """Copies of the tasks, by task_id, optionally only active ones, of one type or
+        with one status (a TaskStatus or its value).
 
-        :raises ValidationError: ``task_type`` is not a valid identifier.
+        :raises ValidationError: ``task_type`` is not a valid identifier or ``status``
+            is not a task status.
         """
+        raise NotImplementedError
+
+    async def count_by_status(self, *, active_only: bool = False) -> dict[TaskStatus, int]:
+        """How many tasks have each status (every TaskStatus is a key, 0 when none)."""
         raise NotImplementedError
 
     async def due_tasks(
@@ -91,5 +121,33 @@ class TaskStore(Store):
         priority (CRITICAL first), then run time, then task_id.
 
         :raises ValidationError: ``now`` is naive or ``limit`` is negative.
+        """
+        raise NotImplementedError
+
+    async def record_heartbeat(self, beat: SchedulerHeartbeat) -> None:
+        """Insert or replace the heartbeat of ``beat.scheduler_id``; durable when this returns.
+
+        :raises ValidationError: ``beat`` is not a valid SchedulerHeartbeat.
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        raise NotImplementedError
+
+    async def heartbeats(self) -> list[SchedulerHeartbeat]:
+        """Copies of every scheduler's heartbeat, newest ``last_beat`` first (then by id)."""
+        raise NotImplementedError
+
+    async def delete_heartbeat(self, scheduler_id: str) -> bool:
+        """Remove one scheduler's heartbeat; True if it existed. Durable when this returns.
+
+        :raises ValidationError: ``scheduler_id`` is malformed.
+        :raises StoreError: the store is read-only, closed, or the write failed.
+        """
+        raise NotImplementedError
+
+    async def prune_heartbeats(self, before: datetime) -> int:
+        """Remove the heartbeats whose ``last_beat`` is older than ``before``; return how many.
+
+        :raises ValidationError: ``before`` is naive.
+        :raises StoreError: the store is read-only, closed, or the write failed.
         """
         raise NotImplementedError

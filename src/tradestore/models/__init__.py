@@ -39,9 +39,29 @@ from tradestore.models.fundamental import (
     NewsItem,
     news_id_for_url,
 )
+from tradestore.models.run import (
+    MAX_TASK_HISTORY,
+    RunOutcome,
+    SchedulerHeartbeat,
+    TaskRun,
+    append_run,
+)
 from tradestore.models.stock import StockSchedulerState
-from tradestore.models.strategy import PerformanceSummary, StrategyLog
-from tradestore.models.task import BackgroundTask, TaskPriority, TaskStatus, TaskType
+from tradestore.models.strategy import (
+    TOKEN_SETTING_WORDS,
+    PerformanceSummary,
+    StrategyLog,
+    is_token_counter,
+    merge_token_usage,
+)
+from tradestore.models.task import (
+    BackgroundTask,
+    TaskPriority,
+    TaskStatus,
+    TaskType,
+    count_statuses,
+    parse_status,
+)
 
 __all__ = [
     "MAX_COUNT",
@@ -50,21 +70,28 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_LIST_ITEMS",
     "MAX_SYMBOL_CHARS",
+    "MAX_TASK_HISTORY",
     "MAX_TEXT_CHARS",
     "MAX_URL_CHARS",
     "RECOMMENDATIONS",
+    "TOKEN_SETTING_WORDS",
     "BackgroundTask",
     "EarningsReport",
     "FundamentalAnalysis",
     "FundamentalSnapshot",
     "NewsItem",
     "PerformanceSummary",
+    "RunOutcome",
+    "SchedulerHeartbeat",
     "StockSchedulerState",
     "StrategyLog",
     "TaskPriority",
+    "TaskRun",
     "TaskStatus",
     "TaskType",
+    "append_run",
     "copy_json",
+    "count_statuses",
     "ensure_aware",
     "ensure_bool",
     "ensure_date",
@@ -78,8 +105,11 @@ __all__ = [
     "ensure_text",
     "ensure_token_usage",
     "ensure_url",
+    "is_token_counter",
+    "merge_token_usage",
     "news_id_for_url",
     "normalize_symbol",
+    "parse_status",
     "utc_now",
     "validate_identifier",
     "validate_json",

@@ -23,7 +23,37 @@ from tradestore.models._validation import (
     validate_strategy_name,
 )
 
-__all__ = ["PerformanceSummary", "StrategyLog"]
+__all__ = [
+    "TOKEN_SETTING_WORDS",
+    "PerformanceSummary",
+    "StrategyLog",
+    "is_token_counter",
+    "merge_token_usage",
+]
+
+TOKEN_SETTING_WORDS = frozenset({"limit", "max", "min", "quota", "budget", "cap"})
+"""Words that make a ``token_usage`` key a setting, not a count (see is_token_counter)."""
+
+
+def is_token_counter(key: str) -> bool:
+    """Whether the ``token_usage`` value under ``key`` is a count (summed when logs merge).
+
+    A key is a *setting* instead (the newer value replaces the older) when one of
+    its words, split at ``_``, ``-``, ``.``, ``:`` or blanks and lower-cased, is in
+    :data:`TOKEN_SETTING_WORDS`: ``"limit"``, ``"max_tokens"``, ``"daily-quota"``,
+    ``"gpt-4o.limit"``. Every other key (``"input"``, ``"gpt-4o"``, ``"total"``) is
+    a count.
+    """
+    words = key.lower().replace("-", "_").replace(".", "_").replace(":", "_").split("_")
+    return not any(word.strip() in TOKEN_SETTING_WORDS for word in words)
+
+
+def merge_token_usage(old: dict[str, int], new: dict[str, int]) -> dict[str, int]:
+    """``old`` with ``new`` added: counts summed, settings (limits) replaced; a new dict."""
+    merged = dict(old)
+    for key, value in new.items():
+        merged[key] = merged.get(key, 0) + value if is_token_counter(key) else value
+    return merged
 
 
 class StrategyLog(Model):
@@ -40,6 +70,7 @@ class StrategyLog(Model):
     losses: int = 0
     pnl_realized: float = 0.0
     token_usage: dict[str, int] = msgspec.field(default_factory=dict)
+    """Token counts by model or kind; limits may sit beside them (see is_token_counter)."""
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     created_at: dt.datetime = msgspec.field(default_factory=utc_now)
     updated_at: dt.datetime = msgspec.field(default_factory=utc_now)
@@ -103,6 +134,10 @@ class PerformanceSummary(Model):
         self.win_rate = ensure_finite(self.win_rate, "win_rate", minimum=0.0, maximum=100.0)
         self.total_pnl = ensure_finite(self.total_pnl, "total_pnl")
         self.avg_pnl_per_trade = ensure_finite(self.avg_pnl_per_trade, "avg_pnl_per_trade")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as a plain JSON-ready dict, fields in declaration order."""
+        return {name: getattr(self, name) for name in self.__struct_fields__}
 
     @classmethod
     def from_logs(cls, logs: Iterable[StrategyLog], period_days: int) -> Self:

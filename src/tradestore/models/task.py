@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self, TypeVar
@@ -22,8 +23,10 @@ from tradestore.models._validation import (
     validate_json_object,
     validate_task_id,
 )
+from tradestore.models.run import TaskRun, copy_history, validate_history
 
-__all__ = ["BackgroundTask", "TaskPriority", "TaskStatus", "TaskType"]
+__all__ = ["BackgroundTask", "TaskPriority", "TaskStatus", "TaskType", "count_statuses",
+           "parse_status"]
 
 
 class TaskType(StrEnum):
@@ -91,8 +94,34 @@ def _coerce_enum(enum: type[_E], value: object, field: str) -> _E:
     raise ValidationError(f"{field}: expected one of {choices}, got {value!r:.80}", field=field)
 
 
+def parse_status(value: object, field: str = "status") -> TaskStatus:
+    """``value`` (a TaskStatus or its value, any case) as a TaskStatus, or ValidationError."""
+    if isinstance(value, str) and not isinstance(value, TaskStatus):
+        value = value.strip().lower()
+    return _coerce_enum(TaskStatus, value, field)
+
+
+def count_statuses(tasks: Iterable[BackgroundTask]) -> dict[TaskStatus, int]:
+    """How many of ``tasks`` have each status; every status is a key (0 when none)."""
+    counts = dict.fromkeys(TaskStatus, 0)
+    for task in tasks:
+        counts[task.status] += 1
+    return counts
+
+
 class BackgroundTask(Model):
-    """A task the scheduler runs once at ``execute_at`` or every ``interval_seconds``."""
+    """A task the scheduler runs once at ``execute_at`` or every ``interval_seconds``.
+
+    ``history`` holds the task's last runs (``TaskRun``), oldest first, at most
+    ``MAX_TASK_HISTORY``; the scheduler appends to it in the same write that
+    records each outcome.
+
+    ``lease_owner``, ``lease_expires_at`` and ``lease_token`` belong to the
+    scheduler: while a task is RUNNING they say which scheduler holds it and
+    until when; ``lease_token`` grows by one at every claim, and a scheduler's
+    outcome write only lands while the task still carries the token it claimed
+    (a fencing token: a scheduler whose lease was taken over changes nothing).
+    """
 
     task_id: str
     task_type: str
@@ -107,6 +136,10 @@ class BackgroundTask(Model):
     status: TaskStatus = TaskStatus.PENDING
     last_error: str | None = None
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    history: list[TaskRun] = msgspec.field(default_factory=list)
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+    lease_token: int = 0
 
     def _normalize(self) -> None:
         # A well-known type is always a TaskType, before and after a reopen (decoding
@@ -140,6 +173,11 @@ class BackgroundTask(Model):
         if self.last_error is not None:
             ensure_text(self.last_error, "last_error")
         validate_json_object(self.metadata, "metadata")
+        validate_history(self.history)
+        if self.lease_owner is not None:
+            validate_identifier(self.lease_owner, "lease_owner")
+        self.lease_expires_at = ensure_optional_aware(self.lease_expires_at, "lease_expires_at")
+        ensure_non_negative_int(self.lease_token, "lease_token")
 
     @property
     def run_at(self) -> datetime:
@@ -153,4 +191,5 @@ class BackgroundTask(Model):
             copied.metadata = copy_json(self.metadata)
         else:
             copied.metadata = {}
+        copied.history = copy_history(self.history)
         return copied

@@ -9,8 +9,18 @@ class does the rest. Contract common to every store (see API.md):
 - With ``read_only=True`` no lock is taken, nothing on disk changes, mutations
   raise :class:`StoreError`, and the state is the one seen at ``initialize()``
   or the last ``reload()``.
+- Within one process, every writable store object opened on the same folder is
+  a *handle* on one open store: the first open takes the lock and loads the
+  cache, later ones share its collections and caches (a write through one is
+  seen at once through the others), and the files are checkpointed and the lock
+  released when the last handle is closed. Each handle keeps its own clock and
+  options (time zone, intervals). A handle asking for ``durable=True`` on a store
+  this process opened with ``durable=False`` is refused (:class:`StoreError`,
+  code ``store_options_conflict``), as its writes would not be synced; a
+  ``read_only=True`` open always gets its own read-only snapshot.
 
-:raises StoreLockedError: from ``initialize()``, if another process writes here.
+:raises StoreLockedError: from ``initialize()``, if another process writes here
+    (or, in this process, a store of another class or on another event loop).
 :raises StoreCorruptedError: from any method, if a file is damaged beyond recovery.
 :raises StoreIOError: from any method, on an operating-system error.
 """
@@ -28,7 +38,13 @@ from typing import Any, ClassVar, Self, TypeVar
 
 import msgspec
 
-from tradestore.errors import StoreClosedError, StoreError, StoreIOError, ValidationError
+from tradestore.errors import (
+    StoreClosedError,
+    StoreError,
+    StoreIOError,
+    StoreLockedError,
+    ValidationError,
+)
 from tradestore.persistence._collection import Collection
 from tradestore.persistence._fs import FileSystem, make_folder, run_io
 from tradestore.persistence._lock import WriterLock
@@ -45,11 +61,42 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# Attributes of BaseStore that belong to one handle; every other attribute of an
+# open writable store (collections, lock, caches, indexes) is shared by its handles.
+_HANDLE_ATTRS = frozenset({
+    "data_dir", "folder", "durable", "read_only", "_clock", "_state", "_opening",
+    "_salvage", "_share", "_share_key",
+})
+
+
+class _Shared:
+    """One writable open of a store folder in this process, and its handles."""
+
+    __slots__ = ("closing", "handles", "loop", "owner", "ready")
+
+    def __init__(self, owner: BaseStore, loop: asyncio.AbstractEventLoop) -> None:
+        self.owner = owner  # the handle whose open built the shared state
+        self.handles = 1
+        self.loop = loop
+        self.ready: asyncio.Future[None] = loop.create_future()
+        self.closing: asyncio.Future[None] | None = None
+
+
+# realpath of a store folder -> its writable open in this process.
+_OPEN: dict[str, _Shared] = {}
+
+
 class BaseStore:
     """Shared lifecycle of the four stores."""
 
     folder_name: ClassVar[str]
     backend: ClassVar[str] = "file"
+    handle_attrs: ClassVar[frozenset[str]] = frozenset()
+    """A subclass's per-handle attributes (its options): never shared between handles.
+
+    Every other attribute must be created in ``__init__`` and never re-bound after
+    ``initialize()`` (change objects in place), so that all handles see one state.
+    """
 
     def __init__(
         self,
@@ -78,6 +125,8 @@ class BaseStore:
         self._state = "new"
         self._opening: asyncio.Future[None] | None = None
         self._salvage: list[str] | None = None
+        self._share: _Shared | None = None
+        self._share_key = ""
 
     def _collection(
         self, sub: str | None, name: str, record_type: type[R], *, lazy: bool = False,
@@ -128,18 +177,70 @@ class BaseStore:
         await asyncio.shield(self._opening)
 
     async def _open(self) -> None:
-        if not self.read_only:
-            try:
-                await run_io(make_folder, self._fs, self.folder, self.durable)
-            except OSError as exc:
-                raise StoreIOError.from_os_error(f"creating {self.folder}", exc) from exc
-            await self._lock.acquire()
-        try:
+        if self.read_only:
             for coll in self._collections:
                 await coll.open(salvage=self._salvage)
-        except BaseException:
-            await self._lock.release()
+            return
+        try:
+            await run_io(make_folder, self._fs, self.folder, self.durable)
+            key = await run_io(os.path.realpath, self.folder)
+        except OSError as exc:
+            raise StoreIOError.from_os_error(f"creating {self.folder}", exc) from exc
+        loop = asyncio.get_running_loop()
+        while (shared := _OPEN.get(key)) is not None:
+            if shared.loop is not loop:
+                raise StoreLockedError(
+                    f"{self.folder} is open for writing in this process on another event "
+                    "loop; close it there first", path=str(self._lock.path))
+            if shared.closing is not None:  # the last handle is closing: then open anew
+                await asyncio.wait([shared.closing])
+                continue
+            await asyncio.wait([shared.ready])
+            if shared.ready.cancelled() or shared.ready.exception() is not None:
+                continue  # the first open failed (and left): try on our own
+            if _OPEN.get(key) is shared and shared.closing is None:
+                self._join(shared, key)
+                return
+        shared = _Shared(self, loop)
+        _OPEN[key] = shared
+        try:
+            await self._lock.acquire()
+            try:
+                for coll in self._collections:
+                    await coll.open(salvage=self._salvage)
+            except BaseException:
+                await self._lock.release()
+                raise
+        except BaseException as exc:
+            del _OPEN[key]
+            if isinstance(exc, Exception):
+                shared.ready.set_exception(exc)
+                shared.ready.exception()  # read: waiting handles only look at it
+            else:
+                shared.ready.cancel()
             raise
+        shared.ready.set_result(None)
+        self._share, self._share_key = shared, key
+
+    def _join(self, shared: _Shared, key: str) -> None:
+        """Become one more handle on the store ``shared`` opened in this process."""
+        owner = shared.owner
+        if type(owner) is not type(self):
+            raise StoreLockedError(
+                f"{self.folder} is open for writing in this process by a "
+                f"{type(owner).__name__}", path=str(self._lock.path))
+        if self.durable and not owner.durable:
+            raise StoreError(
+                f"{self.folder} is already open in this process with durable=False; "
+                "open it with durable=False too (or read_only=True)",
+                code="store_options_conflict",
+            )
+        keep = _HANDLE_ATTRS | type(self).handle_attrs
+        for name, value in vars(owner).items():
+            if name not in keep:
+                setattr(self, name, value)
+        shared.handles += 1
+        self._share, self._share_key = shared, key
 
     async def _ready(self) -> None:
         """Called first by every public method."""
@@ -171,7 +272,11 @@ class BaseStore:
             await coll.checkpoint()
 
     async def close(self) -> None:
-        """Wait for pending writes, checkpoint, release the lock. Idempotent."""
+        """Wait for pending writes, checkpoint, release the lock. Idempotent.
+
+        On a handle shared with other open handles of this process (see the module
+        docs), only waits for pending writes: the last handle closed does the rest.
+        """
         if self._state == "closed":
             return
         if self._state == "new" and self._opening is None:
@@ -184,6 +289,15 @@ class BaseStore:
                 self._state = "closed"
                 return
         self._state = "closed"
+        shared, self._share = self._share, None
+        closing: asyncio.Future[None] | None = None
+        if shared is not None:
+            shared.handles -= 1
+            if shared.handles > 0:  # others still use the store: only wait for writes
+                for coll in self._collections:
+                    await coll.drain()
+                return
+            closing = shared.closing = asyncio.get_running_loop().create_future()
         first: BaseException | None = None
         try:
             for coll in self._collections:  # every collection, even after one fails
@@ -192,7 +306,13 @@ class BaseStore:
                 except Exception as exc:
                     first = first or exc
         finally:
-            await self._lock.release()
+            try:
+                await self._lock.release()
+            finally:
+                if shared is not None and closing is not None:
+                    if _OPEN.get(self._share_key) is shared:
+                        del _OPEN[self._share_key]
+                    closing.set_result(None)
         if first is not None:
             raise first
 

@@ -110,7 +110,7 @@ class Database:
             self.dsn, min_size=min_size, max_size=max_size, timeout=timeout,
             kwargs={**self._kwargs, **self._conninfo_extra}, open=False,
             check=psycopg_pool.AsyncConnectionPool.check_connection,
-            reconnect_timeout=0, name="tradestore",
+            name="tradestore",
         )
         self._state = "new"
         self._opening: asyncio.Lock | None = None
@@ -164,7 +164,7 @@ class Database:
                     self.dsn, min_size=self._pool.min_size, max_size=self._pool.max_size,
                     timeout=self.timeout, kwargs={**self._kwargs, **self._conninfo_extra},
                     open=False, check=psycopg_pool.AsyncConnectionPool.check_connection,
-                    reconnect_timeout=0, name="tradestore")
+                    name="tradestore")
                 raise
             self._state = "open"
 

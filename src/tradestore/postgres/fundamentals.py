@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tradestore.contracts import FundamentalStore
 from tradestore.errors import ValidationError
@@ -25,7 +26,8 @@ from tradestore.models import (
     normalize_symbol,
 )
 from tradestore.postgres._rows import RowCodec
-from tradestore.postgres._store import PgStore
+from tradestore.postgres._store import Clock, Location, PgStore
+from tradestore.stores._stock_rules import zone
 from tradestore.stores.fundamental_store import _check_range
 
 __all__ = ["PgFundamentalStore"]
@@ -52,6 +54,21 @@ _SAVE_NEWS = (f"INSERT INTO {_NEWS.table} ({_NEWS.column_list}) VALUES ({_NEWS.p
 
 class PgFundamentalStore(PgStore, FundamentalStore):
     """Snapshots, earnings, news and analyses per symbol, with latest and history queries."""
+
+    def __init__(
+        self,
+        location: Location,
+        *,
+        tz: str | ZoneInfo = "UTC",
+        durable: bool = True,
+        read_only: bool = False,
+        clock: Clock | None = None,
+        exclusive: bool = False,
+        fs: object = None,
+    ) -> None:
+        self.tz = zone(tz)
+        super().__init__(location, durable=durable, read_only=read_only, exclusive=exclusive,
+                         clock=clock, fs=fs)
 
     kind = "fundamentals"
     codecs = ((_SNAPSHOTS, "symbol, as_of"), (_EARNINGS, "symbol, fiscal_period"),

@@ -84,7 +84,6 @@ class PgStockStateStore(PgStore, StockStateStore):
                          clock=clock, fs=fs)
 
     def today(self) -> date:
-        """The calendar date in the store's zone at the store clock's current time."""
         return self.now().astimezone(self.tz).date()
 
     # -- reads ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tradestore.contracts import StrategyLogStore
 from tradestore.errors import ValidationError
@@ -23,13 +24,9 @@ from tradestore.models import (
 )
 from tradestore.postgres._rows import RowCodec
 from tradestore.postgres._store import Clock, Location, PgStore
-from tradestore.stores.strategy_log_store import (
-    _check_days,
-    _days_before,
-    _merge,
-    _parse_tz,
-    _top,
-)
+from tradestore.stores._stock_rules import zone
+from tradestore.stores._strategy_rules import merge_logs, top_items
+from tradestore.stores.strategy_log_store import _check_days, _days_before
 
 __all__ = ["PgStrategyLogStore"]
 
@@ -56,19 +53,18 @@ class PgStrategyLogStore(PgStore, StrategyLogStore):
         self,
         location: Location,
         *,
-        tz: str = "UTC",
+        tz: str | ZoneInfo = "UTC",
         durable: bool = True,
         read_only: bool = False,
         clock: Clock | None = None,
         exclusive: bool = False,
         fs: object = None,
     ) -> None:
-        self.tz = _parse_tz(tz)
+        self.tz = zone(tz)
         super().__init__(location, durable=durable, read_only=read_only, exclusive=exclusive,
                          clock=clock, fs=fs)
 
     def today(self) -> dt.date:
-        """Today's date in the store's time zone, by its clock."""
         return self.now().astimezone(self.tz).date()
 
     async def add_log(self, strategy_type: str, log: StrategyLog) -> StrategyLog:
@@ -86,7 +82,7 @@ class PgStrategyLogStore(PgStore, StrategyLogStore):
                 row = await (await conn.execute(where.encode(),
                                                 (strategy, incoming.date))).fetchone()
                 old = _LOGS.load(row) if row is not None else None
-                merged = _merge(old, incoming, strategy, now)
+                merged = merge_logs(old, incoming, strategy, now)
                 if old is not None:
                     await conn.execute(_UPDATE.encode(),
                                        [*_LOGS.dump(merged), strategy, incoming.date])
@@ -163,8 +159,8 @@ class PgStrategyLogStore(PgStore, StrategyLogStore):
         logs = await self._recent(strategy_type, days)
         return {
             "period_days": days,
-            "top_working_strategies": _top(log.what_worked for log in logs),
-            "top_failing_approaches": _top(log.what_didnt_work for log in logs),
+            "top_working_strategies": top_items(log.what_worked for log in logs),
+            "top_failing_approaches": top_items(log.what_didnt_work for log in logs),
             "most_recent_focus": list(logs[-1].tomorrows_focus) if logs else [],
         }
 

@@ -11,8 +11,12 @@ from tradestore.contracts import TaskStore
 from tradestore.errors import NotFoundError, ValidationError
 from tradestore.models import (
     BackgroundTask,
+    SchedulerHeartbeat,
+    TaskStatus,
+    count_statuses,
     ensure_aware,
     ensure_non_negative_int,
+    parse_status,
     validate_identifier,
     validate_task_id,
 )
@@ -30,13 +34,21 @@ _UPSERT = (
     + ", ".join(f"{c} = EXCLUDED.{c}" for c in _TASKS.columns if c != "task_id")
 )
 _SELECT = f"SELECT {_TASKS.select_list} FROM tradestore.tasks"
+_ENSURE = (f"INSERT INTO tradestore.tasks ({_TASKS.column_list}) VALUES ({_TASKS.placeholders}) "
+           "ON CONFLICT (task_id) DO NOTHING RETURNING task_id")
+_BEATS = RowCodec(SchedulerHeartbeat, "tradestore.scheduler_heartbeats")
+_SAVE_BEAT = (
+    f"INSERT INTO {_BEATS.table} ({_BEATS.column_list}) VALUES ({_BEATS.placeholders}) "
+    "ON CONFLICT (scheduler_id) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _BEATS.columns if c != "scheduler_id")
+)
 
 
 class PgTaskStore(PgStore, TaskStore):
     """Background tasks keyed by ``task_id``."""
 
     kind = "tasks"
-    codecs = ((_TASKS, "task_id"),)
+    codecs = ((_TASKS, "task_id"), (_BEATS, "scheduler_id"))
 
     async def save(self, task: BackgroundTask) -> None:
         stored = BackgroundTask.checked(task, "task", self.now())
@@ -54,6 +66,26 @@ class PgTaskStore(PgStore, TaskStore):
             return
         async with self._write("saving tasks") as conn, conn.cursor() as cur:
             await cur.executemany(_UPSERT.encode(), [_TASKS.dump(t) for t in stored.values()])
+
+    async def ensure(self, task: BackgroundTask) -> bool:
+        return bool(await self.ensure_many([task]))
+
+    async def ensure_many(self, tasks: Iterable[BackgroundTask]) -> list[str]:
+        if isinstance(tasks, str | bytes | BackgroundTask) or not isinstance(tasks, Iterable):
+            raise ValidationError("tasks: expected an iterable of BackgroundTask", field="tasks")
+        now = self.now()
+        staged: dict[str, BackgroundTask] = {}
+        for item in tasks:
+            checked = BackgroundTask.checked(item, "tasks", now)
+            staged.setdefault(checked.task_id, checked)
+        added: list[str] = []
+        async with self._write("ensuring tasks") as conn:
+            for stored in staged.values():  # one transaction: all or none
+                cur = await conn.execute(_ENSURE.encode(), _TASKS.dump(stored))
+                if await cur.fetchone() is not None:
+                    added.append(stored.task_id)
+        _log.debug("ensure: %d of %d task(s) inserted", len(added), len(staged))
+        return added
 
     async def get(self, task_id: str) -> BackgroundTask | None:
         key = validate_task_id(task_id)
@@ -86,13 +118,17 @@ class PgTaskStore(PgStore, TaskStore):
         return _TASKS.load(row)
 
     async def list_tasks(
-        self, *, active_only: bool = False, task_type: str | None = None
+        self, *, active_only: bool = False, task_type: str | None = None,
+        status: TaskStatus | str | None = None,
     ) -> list[BackgroundTask]:
         where: list[str] = []
         params: list[Any] = []
         if task_type is not None:
             where.append("task_type = %s")
             params.append(str(validate_identifier(task_type, "task_type")))
+        if status is not None:
+            where.append("status = %s")
+            params.append(parse_status(status).value)
         if active_only:
             where.append("is_active")
         clause = f" WHERE {' AND '.join(where)}" if where else ""
@@ -109,3 +145,39 @@ class PgTaskStore(PgStore, TaskStore):
             f"{_SELECT} WHERE is_active AND status = 'pending' AND run_at <= %s "
             "ORDER BY priority_rank, run_at, task_id LIMIT %s", (at, cap))
         return [_TASKS.load(row) for row in rows]
+
+    async def count_by_status(self, *, active_only: bool = False) -> dict[TaskStatus, int]:
+        clause = " WHERE is_active" if active_only else ""
+        rows = await self._fetch("counting tasks", "SELECT status, count(*) FROM "
+                                 f"tradestore.tasks{clause} GROUP BY status")
+        counts = count_statuses(())
+        for status, count in rows:
+            counts[TaskStatus(status)] = int(count)
+        return counts
+
+    # -- heartbeats ------------------------------------------------------------------------
+
+    async def record_heartbeat(self, beat: SchedulerHeartbeat) -> None:
+        checked = SchedulerHeartbeat.checked(beat, "beat", self.now())
+        async with self._write("recording a heartbeat") as conn:
+            await conn.execute(_SAVE_BEAT.encode(), _BEATS.dump(checked))
+
+    async def heartbeats(self) -> list[SchedulerHeartbeat]:
+        rows = await self._fetch(
+            "reading heartbeats", f"SELECT {_BEATS.select_list} FROM {_BEATS.table} "
+            "ORDER BY last_beat DESC, scheduler_id")
+        return [_BEATS.load(row) for row in rows]
+
+    async def delete_heartbeat(self, scheduler_id: str) -> bool:
+        key = validate_identifier(scheduler_id, "scheduler_id")
+        async with self._write("deleting a heartbeat") as conn:
+            cur = await conn.execute(
+                "DELETE FROM tradestore.scheduler_heartbeats WHERE scheduler_id = %s", (key,))
+            return cur.rowcount > 0
+
+    async def prune_heartbeats(self, before: datetime) -> int:
+        cutoff = ensure_aware(before, "before")
+        async with self._write("pruning heartbeats") as conn:
+            cur = await conn.execute(
+                "DELETE FROM tradestore.scheduler_heartbeats WHERE last_beat < %s", (cutoff,))
+            return cur.rowcount

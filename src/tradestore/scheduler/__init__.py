@@ -11,6 +11,7 @@ from tradestore.scheduler.context import (
     HandlerContext,
     HandlerResult,
     MissingDependencyError,
+    RunInfo,
 )
 from tradestore.scheduler.core import Scheduler
 from tradestore.scheduler.defaults import (
@@ -19,17 +20,25 @@ from tradestore.scheduler.defaults import (
     default_handlers,
     default_tasks,
 )
-from tradestore.scheduler.events import EventKind, RunStats, TaskEvent, UnknownTaskTypeError
+from tradestore.scheduler.events import (
+    EventKind,
+    RunStats,
+    Subscriber,
+    TaskEvent,
+    UnknownTaskTypeError,
+)
 from tradestore.scheduler.handlers import (
     handle_earnings,
     handle_fundamentals,
     handle_health_check,
     handle_news,
 )
+from tradestore.scheduler.heartbeat import new_scheduler_id
 from tradestore.scheduler.market import MarketDataError, MarketDataSource
 from tradestore.scheduler.simulated import SimulatedMarket
 from tradestore.scheduler.stores import Stores, open_stores
 from tradestore.scheduler.timing import Clock, next_recurring_run, retry_delay, utc_now
+from tradestore.scheduler.transitions import TaskOutcome, planned_time
 
 __all__ = [
     "DEFAULT_STRATEGIES",
@@ -43,11 +52,14 @@ __all__ = [
     "MarketDataError",
     "MarketDataSource",
     "MissingDependencyError",
+    "RunInfo",
     "RunStats",
     "Scheduler",
     "SimulatedMarket",
     "Stores",
+    "Subscriber",
     "TaskEvent",
+    "TaskOutcome",
     "UnknownTaskTypeError",
     "default_handlers",
     "default_tasks",
@@ -58,8 +70,10 @@ __all__ = [
     "handle_news",
     "handle_portfolio_scan",
     "handle_strategy_log",
+    "new_scheduler_id",
     "next_recurring_run",
     "open_stores",
+    "planned_time",
     "retry_delay",
     "utc_now",
 ]

@@ -163,7 +163,7 @@ async def handle_strategy_log(task: BackgroundTask, ctx: HandlerContext) -> dict
     market = ctx.require(ctx.market, "market")
     names = task.metadata.get("strategies")
     strategies = [str(n) for n in names] if isinstance(names, list) else list(DEFAULT_STRATEGIES)
-    today = ctx.now().date()
+    today = ctx.now().astimezone(logs.tz).date()  # the date in the store's zone
     symbols = ctx.symbols_for(task)
     closes = {s: await market.get_daily_closes(s, today, 8) for s in symbols}
     moves = {s: c[-1] / c[-2] - 1.0 for s, c in closes.items()}

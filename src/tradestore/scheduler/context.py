@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from tradestore.scheduler.timing import Clock, utc_now
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     )
     from tradestore.scheduler.market import MarketDataSource
 
-__all__ = ["Handler", "HandlerContext", "HandlerResult", "MissingDependencyError"]
+__all__ = ["Handler", "HandlerContext", "HandlerResult", "MissingDependencyError", "RunInfo"]
 
 HandlerResult: TypeAlias = "dict[str, Any] | None"
 """What a handler returns: ``None`` or a JSON-able summary kept in the task's metadata."""
@@ -34,12 +34,38 @@ class MissingDependencyError(RuntimeError):
     """A handler needs a store or a data source the scheduler was not given."""
 
 
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """The run a handler is called for: ``ctx.run`` inside a handler.
+
+    ``idempotency_key`` (task id and planned run time) is the same for every
+    attempt of one slot of the schedule (a retry, or a rerun after a crash,
+    repeats the key), and differs between slots. Use it to make side effects
+    (orders, messages) happen once: the scheduler runs a task at most once at
+    a time, but a run cut short by a crash is run again (at least once).
+    """
+
+    task_id: str
+    planned_at: datetime
+    started_at: datetime
+    attempt: int
+    scheduler_id: str
+    host: str
+    lease_token: int = 0
+
+    @property
+    def idempotency_key(self) -> str:
+        """``"<task_id>@<planned_at ISO 8601 in UTC>"``."""
+        return f"{self.task_id}@{self.planned_at.astimezone(UTC).isoformat()}"
+
+
 @dataclass(slots=True)
 class HandlerContext:
     """Everything a handler may use; the stores it does not need may be left out.
 
     ``watchlist`` is the default set of symbols for handlers whose task names none
-    in ``task.metadata["symbols"]``.
+    in ``task.metadata["symbols"]``. ``run`` is set by the scheduler on the copy
+    each handler call receives (None outside a run).
     """
 
     tasks: TaskStore | None = None
@@ -49,6 +75,7 @@ class HandlerContext:
     market: MarketDataSource | None = None
     watchlist: Sequence[str] = ()
     clock: Clock = field(default=utc_now)
+    run: RunInfo | None = None
 
     def now(self) -> datetime:
         """The current time from the context's clock."""

@@ -1,27 +1,47 @@
 """The scheduler: runs the due tasks of a ``TaskStore`` through handlers registered per type.
 
-Every status change goes through ``TaskStore.update`` before the scheduler moves
-on, so a crash at any point leaves the store telling the truth: a task is
-PENDING (waiting), RUNNING (started, not finished: recovered at the next start),
-SUCCEEDED or FAILED.
+Every status change goes through the store before the scheduler moves on, so a
+crash at any point leaves the store telling the truth: a task is PENDING
+(waiting), RUNNING (started, not finished: recovered at the next start),
+SUCCEEDED or FAILED. Every outcome (``TaskOutcome``) is durable, with its
+``TaskRun`` in the task's history, before it is counted, logged or emitted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
+import socket
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from tradestore import StoreError, TaskStatus
-from tradestore.scheduler.context import Handler, HandlerContext
-from tradestore.scheduler.events import EventKind, RunStats, TaskEvent, UnknownTaskTypeError
+from tradestore import TaskStatus, TradingError, ValidationError
+from tradestore.models import RunOutcome, append_run, validate_json_object
+from tradestore.scheduler.context import Handler, HandlerContext, RunInfo
+from tradestore.scheduler.events import (
+    EventBus,
+    EventKind,
+    RunStats,
+    Subscriber,
+    TaskEvent,
+    UnknownTaskTypeError,
+)
+from tradestore.scheduler.heartbeat import Heartbeat, new_scheduler_id
 from tradestore.scheduler.shutdown import relay_event, stop_signals
 from tradestore.scheduler.timing import Clock, utc_now
-from tradestore.scheduler.transitions import after_crash, after_failure, after_success
+from tradestore.scheduler.transitions import (
+    TaskOutcome,
+    cancelled,
+    crashed,
+    failed,
+    planned_time,
+    succeeded,
+)
 
 if TYPE_CHECKING:
     from tradestore import BackgroundTask, TaskStore
@@ -32,13 +52,21 @@ logger = logging.getLogger(__name__)
 
 _INTERRUPTED = "interrupted: the scheduler stopped while the task was running"
 _CANCELLED = "cancelled: the scheduler stopped before the task finished"
+_COUNTERS = {
+    RunOutcome.SUCCEEDED: "succeeded",
+    RunOutcome.RETRY: "retried",
+    RunOutcome.FAILED: "failed",
+    RunOutcome.CANCELLED: "cancelled",
+    RunOutcome.CRASHED: "recovered",
+}
 
 
 class Scheduler:
     """Runs the due tasks of ``task_store`` with at most ``concurrency`` at once.
 
     - Due tasks start in ``TaskStore.due_tasks`` order (priority, run time, id).
-    - PENDING -> RUNNING -> SUCCEEDED / FAILED, each change persisted first.
+    - PENDING -> RUNNING -> SUCCEEDED / FAILED, each change persisted first; each
+      outcome appends a ``TaskRun`` to the task's history in the same write.
     - A recurring task (``interval_seconds``) goes back to PENDING with its next
       run on its grid after now: missed runs are run once, not replayed.
     - A failure is retried after ``min(backoff_max, backoff_base * 2 ** (n - 1))``
@@ -46,12 +74,20 @@ class Scheduler:
       is FAILED with ``last_error`` kept. A task whose type has no handler fails
       at once.
     - At start, tasks left RUNNING by a crash go back to PENDING as a retry.
-    - ``request_stop()`` (and SIGINT / SIGTERM during ``run``) starts no new task
-      and lets running ones finish within ``grace_period`` seconds; the rest are
-      cancelled and put back to PENDING.
+    - ``request_stop()``, a set ``stop_event``, the end of ``duration`` and
+      SIGINT / SIGTERM during ``run`` all stop the same way: no new task starts,
+      running ones get ``grace_period`` seconds, the rest are cancelled and put
+      back to PENDING. A second signal cancels them at once.
+    - While ``run`` runs, a ``SchedulerHeartbeat`` is written every
+      ``heartbeat_interval`` seconds, and marked stopped at a clean stop.
+    - Events go to every subscriber (``subscribe``, and ``on_event``).
+
+    Guarantee: one scheduler runs a task at most once at a time; a run cut short
+    by a crash is run again after the restart (at least once). Handlers get
+    ``ctx.run.idempotency_key`` to make their side effects idempotent.
 
     ``clock`` (default: ``context.clock``, else UTC now) decides what is due;
-    ``poll_interval`` and ``grace_period`` are real seconds.
+    ``poll_interval``, ``grace_period`` and ``heartbeat_interval`` are real seconds.
     """
 
     def __init__(
@@ -67,6 +103,7 @@ class Scheduler:
         backoff_max: float = 300.0,
         grace_period: float = 10.0,
         on_event: Callable[[TaskEvent], None] | None = None,
+        heartbeat_interval: float = 5.0,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency!r}")
@@ -78,6 +115,9 @@ class Scheduler:
         ):
             if not value >= 0:
                 raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+        if not 0 < heartbeat_interval < float("inf"):
+            raise ValueError(f"heartbeat_interval must be a positive number, "
+                             f"got {heartbeat_interval!r}")
         self.task_store = task_store
         self.context = context if context is not None else HandlerContext()
         if self.context.tasks is None:
@@ -88,15 +128,27 @@ class Scheduler:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.grace_period = grace_period
+        self.heartbeat_interval = float(heartbeat_interval)
         self.on_event = on_event
         self.stats = RunStats()
+        self.host = socket.gethostname()
+        self.scheduler_id = new_scheduler_id(self.host)
+        """Unique per scheduler object: ``"<host>:<pid>:<random hex>"``."""
+        self.stop_reason: str | None = None
+        self._events = EventBus()
+        if on_event is not None:
+            self._events.subscribe(on_event)
         self._handlers: dict[str, Handler] = {}
         for task_type, handler in (handlers or {}).items():
             self.register(task_type, handler)
-        self._in_flight: dict[asyncio.Task[None], str] = {}
+        self._in_flight: dict[asyncio.Task[None], RunInfo] = {}
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._recovered = False
+        self._heartbeat = Heartbeat(
+            task_store, scheduler_id=self.scheduler_id, host=self.host,
+            interval=self.heartbeat_interval, clock=self.clock, running=lambda: self.in_flight,
+        )
 
     # -- configuration -------------------------------------------------------
 
@@ -107,6 +159,17 @@ class Scheduler:
             raise ValueError("task_type must be a non-empty string")
         self._handlers[key] = handler
 
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback(event)`` for every ``TaskEvent``; returns an unsubscribe function.
+
+        Any number of subscribers, called in subscription order (``on_event``
+        first). A sync callback runs inline and should be quick; an async one
+        is scheduled as a task, so it never holds the scheduler up (those still
+        running at the end of ``run`` get ``grace_period`` seconds). A callback
+        that raises is logged and stays subscribed; the scheduler carries on.
+        """
+        return self._events.subscribe(callback)
+
     @property
     def handlers(self) -> dict[str, Handler]:
         """A copy of the registered handlers by task type."""
@@ -115,12 +178,20 @@ class Scheduler:
     @property
     def in_flight(self) -> list[str]:
         """Ids of the tasks running now."""
-        return list(self._in_flight.values())
+        return [info.task_id for info in self._in_flight.values()]
 
     @property
     def stopping(self) -> bool:
         """Whether a stop was requested."""
         return self._stop.is_set()
+
+    def wake(self) -> None:
+        """Look for due tasks now instead of at the next poll (e.g. after "run now").
+
+        Call it from the event loop's thread (``loop.call_soon_threadsafe(s.wake)``
+        from another thread). A no-op once stopping.
+        """
+        self._wake.set()
 
     def request_stop(self) -> None:
         """Stop gracefully: start nothing new; ``run`` returns once running tasks end.
@@ -128,10 +199,7 @@ class Scheduler:
         Call it from the event loop's thread (use ``loop.call_soon_threadsafe``
         from another thread).
         """
-        if not self._stop.is_set():
-            logger.info("stop requested; %d task(s) in flight", len(self._in_flight))
-        self._stop.set()
-        self._wake.set()
+        self._stop_for("stop requested")
 
     # -- running -------------------------------------------------------------
 
@@ -147,31 +215,27 @@ class Scheduler:
         for task in await self.task_store.list_tasks():
             if task.status != TaskStatus.RUNNING:
                 continue
-            changes = after_crash(task, _INTERRUPTED)
-            status, retries = changes["status"], changes["retry_count"]
-            await self.task_store.update(task.task_id, **changes)
-            count += 1
-            self.stats.recovered += 1
-            logger.warning(
-                "task %s was left running by an earlier run; now %s (retry %d of %d)",
-                task.task_id,
-                status,
-                retries,
-                task.max_retries,
-            )
-            self._emit("recovered", task, error=_INTERRUPTED)
+            outcome = crashed(task, _INTERRUPTED, now=self.clock())
+            if await self._settle(task, outcome):
+                count += 1
         return count
 
     async def run_once(self) -> RunStats:
         """Run every task due now (and retries that come due meanwhile) to the end.
 
         For tests and cron-style use: returns once nothing is due or running.
+        Writes a heartbeat at the start and a stopped one at the end.
         """
-        await self.recover()
-        await self._fill_slots()
-        while self._in_flight:
-            await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+        await self._heartbeat.beat()
+        try:
+            await self.recover()
             await self._fill_slots()
+            while self._in_flight:
+                await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+                await self._fill_slots()
+        finally:
+            await self._heartbeat.stop()
+        await self._events.drain(self.grace_period)
         return self.stats
 
     tick = run_once
@@ -187,40 +251,48 @@ class Scheduler:
         or SIGINT / SIGTERM arrives (with ``handle_signals`` in the main thread).
         """
         loop = asyncio.get_running_loop()
-        deadline = None if duration is None else loop.time() + max(0.0, duration)
-        with (
-            stop_signals(loop, self._on_signal, enabled=handle_signals),
-            relay_event(stop_event, self.request_stop),
-        ):
-            await self.recover()
-            while not self._stop.is_set():
-                await self._fill_slots()
-                timeout = self.poll_interval
-                if deadline is not None:
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
-                        logger.info("run duration reached")
+        deadline = (None if duration is None else
+                    loop.call_later(max(0.0, duration), self._stop_for, "run duration reached"))
+        try:
+            with (
+                stop_signals(loop, self._on_signal, enabled=handle_signals),
+                relay_event(stop_event, lambda: self._stop_for("stop event set")),
+            ):
+                self._heartbeat.start()
+                await self.recover()
+                while not self._stop.is_set():
+                    self._wake.clear()  # before looking: a wake() from now on is kept
+                    await self._fill_slots()
+                    if self._stop.is_set():
                         break
-                    timeout = min(timeout, remaining)
-                self._wake.clear()
-                if self._stop.is_set():
-                    break
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(timeout):
-                        await self._wake.wait()
-            await self._drain()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self.poll_interval):
+                            await self._wake.wait()
+                await self._drain()
+        finally:
+            if deadline is not None:
+                deadline.cancel()
+            await self._heartbeat.stop()
+        await self._events.drain(self.grace_period)
         return self.stats
 
     # -- internals -----------------------------------------------------------
 
-    def _on_signal(self, sig: signal.Signals) -> None:
+    def _stop_for(self, reason: str, *, now: bool = False) -> None:
+        """Every stop path ends here: start nothing new; with ``now``, cancel running tasks."""
         if self._stop.is_set():
-            logger.warning("%s again: cancelling running tasks now", sig.name)
-            for task in self._in_flight:
-                task.cancel()
+            if now:
+                logger.warning("%s again: cancelling running tasks now", reason)
+                for job in self._in_flight:
+                    job.cancel()
             return
-        logger.info("%s received: stopping gracefully", sig.name)
-        self.request_stop()
+        self.stop_reason = reason
+        logger.info("stopping (%s); %d task(s) in flight", reason, len(self._in_flight))
+        self._stop.set()
+        self._wake.set()
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        self._stop_for(f"{sig.name} received", now=True)
 
     async def _fill_slots(self) -> None:
         """Start due tasks, in ``due_tasks`` order, while slots are free."""
@@ -233,17 +305,27 @@ class Scheduler:
         for task in await self.task_store.due_tasks(now, limit=free):
             if self._stop.is_set():
                 return
+            planned = planned_time(task)
             started = await self.task_store.update(
                 task.task_id, status=TaskStatus.RUNNING, last_executed=now
             )
-            self.stats.started += 1
-            self.stats.by_type[started.task_type] = self.stats.by_type.get(started.task_type, 0) + 1
-            self._emit("started", started)
-            job = asyncio.get_running_loop().create_task(
-                self._execute(started), name=f"tradestore-task-{started.task_id}"
-            )
-            self._in_flight[job] = started.task_id
-            job.add_done_callback(self._finished)
+            self._launch(started, planned)
+
+    def _launch(self, task: BackgroundTask, planned: datetime) -> None:
+        """Count, report and start the handler of a task now RUNNING in the store."""
+        info = RunInfo(
+            task_id=task.task_id, planned_at=planned, started_at=task.last_executed or self.clock(),
+            attempt=task.retry_count + 1, scheduler_id=self.scheduler_id, host=self.host,
+            lease_token=task.lease_token,
+        )
+        self.stats.started += 1
+        self.stats.by_type[task.task_type] = self.stats.by_type.get(task.task_type, 0) + 1
+        self._emit("started", task)
+        job = asyncio.get_running_loop().create_task(
+            self._execute(task, info), name=f"tradestore-task-{task.task_id}"
+        )
+        self._in_flight[job] = info
+        job.add_done_callback(self._finished)
 
     def _finished(self, job: asyncio.Task[None]) -> None:
         self._in_flight.pop(job, None)
@@ -251,78 +333,64 @@ class Scheduler:
         if not job.cancelled() and job.exception() is not None:
             logger.error("recording the outcome of a task failed", exc_info=job.exception())
 
-    async def _execute(self, task: BackgroundTask) -> None:
+    async def _execute(self, task: BackgroundTask, info: RunInfo) -> None:
         handler = self._handlers.get(str(task.task_type))
         began = time.perf_counter()
+        where: dict[str, Any] = {"started_at": info.started_at, "host": self.host,
+                 "scheduler_id": self.scheduler_id, "planned_at": info.planned_at}
         if handler is None:
-            await self._fail(task, UnknownTaskTypeError(str(task.task_type)), began, final=True)
+            error = _message(UnknownTaskTypeError(str(task.task_type)))
+            await self._settle(task, self._failed(task, error, began, where, final=True))
             return
         try:
-            result = await handler(task, self.context)
+            result = await handler(task, dataclasses.replace(self.context, run=info))
+            if result is not None:
+                validate_json_object(result, "result")
         except asyncio.CancelledError:
-            await asyncio.shield(self._cancelled(task))
+            outcome = cancelled(task, _CANCELLED, now=self.clock(),
+                                duration=time.perf_counter() - began, **where)
+            await asyncio.shield(self._settle(task, outcome))
             raise
         except Exception as exc:  # a handler's failure is the task's, never the scheduler's
-            await self._fail(task, exc, began, final=False)
+            if isinstance(exc, ValidationError) and exc.field == "result":
+                error = f"the handler returned a result that cannot be stored: {exc.message}"
+            else:
+                error = _message(exc)
+            await self._settle(task, self._failed(task, error, began, where, final=False))
             return
-        await self._succeed(task, result, began)
+        outcome = succeeded(task, result, now=self.clock(),
+                            duration=time.perf_counter() - began, **where)
+        await self._settle(task, outcome)
 
-    async def _succeed(
-        self, task: BackgroundTask, result: dict[str, Any] | None, began: float
-    ) -> None:
-        changes, next_run = after_success(task, result, self.clock())
-        await self._persist(task, changes)
-        self.stats.succeeded += 1
-        logger.info("task %s (%s) succeeded", task.task_id, task.task_type)
-        self._emit(
-            "succeeded",
-            task,
-            next_run=next_run,
-            duration=time.perf_counter() - began,
-            result=result,
-        )
+    def _failed(self, task: BackgroundTask, error: str, began: float, where: dict[str, Any],
+                *, final: bool) -> TaskOutcome:
+        return failed(task, error, now=self.clock(), duration=time.perf_counter() - began,
+                      final=final, backoff_base=self.backoff_base,
+                      backoff_max=self.backoff_max, **where)
 
-    async def _fail(
-        self, task: BackgroundTask, exc: BaseException, began: float, *, final: bool
-    ) -> None:
-        message = f"{type(exc).__name__}: {exc}"
-        changes, next_run, kind = after_failure(
-            task, message, self.clock(), final=final, backoff_base=self.backoff_base,
-            backoff_max=self.backoff_max,
-        )
-        retries = changes["retry_count"]
-        if next_run is None:
-            self.stats.failed += 1
-            logger.error("task %s (%s) failed: %s", task.task_id, task.task_type, message)
-        else:
-            self.stats.retried += 1
-            logger.warning(
-                "task %s (%s) failed (retry %d of %d at %s): %s",
-                task.task_id,
-                task.task_type,
-                retries,
-                task.max_retries,
-                next_run.isoformat(),
-                message,
-            )
-        await self._persist(task, changes)
-        self._emit(
-            kind, task, error=message, next_run=next_run, duration=time.perf_counter() - began
-        )
+    async def _settle(self, task: BackgroundTask, outcome: TaskOutcome) -> bool:
+        """Persist ``outcome`` (changes and run, one write), then count, log and emit it.
 
-    async def _cancelled(self, task: BackgroundTask) -> None:
-        await self._persist(task, {"status": TaskStatus.PENDING, "last_error": _CANCELLED})
-        self.stats.cancelled += 1
-        logger.warning("task %s (%s) cancelled at shutdown", task.task_id, task.task_type)
-        self._emit("cancelled", task, error=_CANCELLED)
-
-    async def _persist(self, task: BackgroundTask, changes: dict[str, Any]) -> None:
+        Returns False, counting the run as lost, if the write failed: the task is
+        still RUNNING on disk and crash recovery takes it at the next start.
+        """
         try:
-            await self.task_store.update(task.task_id, **changes)
-        except StoreError:
-            # The task stays RUNNING on disk and is recovered at the next start.
-            logger.exception("could not record the outcome of task %s", task.task_id)
-            raise
+            await self.task_store.update(
+                task.task_id, **outcome.changes, history=append_run(task.history, outcome.run)
+            )
+        except TradingError as exc:
+            self.stats.lost += 1
+            logger.error("could not record that task %s %s: %s; left to crash recovery",
+                         task.task_id, outcome.outcome, exc)
+            self._emit("lost", task, error=_message(exc))
+            return False
+        setattr(self.stats, _COUNTERS[outcome.outcome],
+                getattr(self.stats, _COUNTERS[outcome.outcome]) + 1)
+        _log_outcome(task, outcome)
+        self._emit(outcome.kind, task, error=outcome.error, next_run=outcome.next_run,
+                   duration=outcome.run.duration_seconds, result=outcome.result,
+                   run=outcome.run)
+        return True
 
     async def _drain(self) -> None:
         """Give running tasks ``grace_period`` seconds, then cancel the rest."""
@@ -338,16 +406,35 @@ class Scheduler:
             await asyncio.wait(late)
 
     def _emit(self, kind: EventKind, task: BackgroundTask, **details: Any) -> None:
-        if self.on_event is None:
+        if not len(self._events):
             return
-        event = TaskEvent(
-            kind=kind,
-            task_id=task.task_id,
-            task_type=str(task.task_type),
-            at=self.clock(),
-            **details,
+        self._events.emit(TaskEvent(
+            kind=kind, task_id=task.task_id, task_type=str(task.task_type), at=self.clock(),
+            scheduler_id=self.scheduler_id, **details,
+        ))
+
+
+def _message(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _log_outcome(task: BackgroundTask, outcome: TaskOutcome) -> None:
+    kind = outcome.outcome
+    if kind is RunOutcome.SUCCEEDED:
+        logger.info("task %s (%s) succeeded", task.task_id, task.task_type)
+    elif kind is RunOutcome.FAILED:
+        logger.error("task %s (%s) failed: %s", task.task_id, task.task_type, outcome.error)
+    elif kind is RunOutcome.RETRY:
+        logger.warning(
+            "task %s (%s) failed (retry %d of %d at %s): %s", task.task_id, task.task_type,
+            outcome.changes["retry_count"], task.max_retries,
+            outcome.next_run.isoformat() if outcome.next_run else "-", outcome.error,
         )
-        try:
-            self.on_event(event)
-        except Exception:  # a broken progress display must not stop the scheduler
-            logger.exception("the on_event callback failed")
+    elif kind is RunOutcome.CANCELLED:
+        logger.warning("task %s (%s) cancelled at shutdown", task.task_id, task.task_type)
+    else:
+        logger.warning(
+            "task %s was left running by an earlier run; now %s (retry %d of %d)",
+            task.task_id, outcome.changes["status"], outcome.changes["retry_count"],
+            task.max_retries,
+        )

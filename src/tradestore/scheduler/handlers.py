@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tradestore import TaskStatus
@@ -87,7 +87,8 @@ async def handle_news(task: BackgroundTask, ctx: HandlerContext) -> dict[str, An
         state = await stocks.get_state(symbol)
         since = now - NEWS_LOOKBACK
         if state.last_news_check is not None:
-            since = max(since, datetime.combine(state.last_news_check, time(), UTC))
+            # The check's local midnight, in the stores' zone.
+            since = max(since, datetime.combine(state.last_news_check, time(), stocks.tz))
         items = await market.get_news(symbol, since, now)
         added = await store.save_news(items)
         await stocks.update_news_check(symbol)
@@ -112,7 +113,7 @@ async def handle_earnings(task: BackgroundTask, ctx: HandlerContext) -> dict[str
     symbols = ctx.symbols_for(task)
     due = await stocks.get_stocks_needing_earnings(symbols)
     chosen = await stocks.get_oldest_earnings_stocks(due, limit=batch_size(task))
-    today = ctx.now().date()
+    today = ctx.now().astimezone(stocks.tz).date()  # the date in the stores' zone
 
     async def fetch(symbol: str) -> str | None:
         before = await store.get_latest_earnings(symbol)

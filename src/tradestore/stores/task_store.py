@@ -3,6 +3,7 @@
 Tasks are spread over 16 documents by a stable hash of their id
 (``zlib.crc32(task_id) % 16``), so one change rewrites a small document at
 checkpoint time, and the whole collection is loaded at ``initialize()``.
+Scheduler heartbeats are a second collection, in ``tasks/heartbeats/``.
 """
 
 from __future__ import annotations
@@ -18,14 +19,18 @@ from tradestore.contracts import TaskStore
 from tradestore.errors import NotFoundError, ValidationError
 from tradestore.models import (
     BackgroundTask,
+    SchedulerHeartbeat,
     TaskPriority,
     TaskStatus,
+    count_statuses,
     ensure_aware,
     ensure_non_negative_int,
+    parse_status,
     validate_identifier,
     validate_task_id,
 )
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
+from tradestore.stores._heartbeats import HeartbeatBook
 
 __all__ = ["FileTaskStore"]
 
@@ -58,13 +63,11 @@ class FileTaskStore(BaseStore, TaskStore):
     ) -> None:
         super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs)
         self._tasks = self._collection(None, "tasks", BackgroundTask, lazy=False)
+        self._beats = HeartbeatBook(
+            self._collection("heartbeats", "heartbeats", SchedulerHeartbeat, lazy=False)
+        )
 
     async def save(self, task: BackgroundTask) -> None:
-        """Insert or replace ``task`` (a copy is stored); durable when this returns.
-
-        :raises ValidationError: ``task`` is not a valid BackgroundTask.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._ready()
         self._check_writable()
         stored = BackgroundTask.checked(task, "task", self.now())
@@ -77,11 +80,6 @@ class FileTaskStore(BaseStore, TaskStore):
         await self._tasks.mutate((doc,), apply)
 
     async def save_many(self, tasks: Iterable[BackgroundTask]) -> None:
-        """Insert or replace every task in one atomic write (a later duplicate id wins).
-
-        :raises ValidationError: any task is invalid (then none is saved).
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._ready()
         self._check_writable()
         if isinstance(tasks, str | bytes | BackgroundTask) or not isinstance(tasks, Iterable):
@@ -98,23 +96,42 @@ class FileTaskStore(BaseStore, TaskStore):
 
         await self._tasks.mutate({doc for doc, _, _ in placed}, apply)
 
-    async def get(self, task_id: str) -> BackgroundTask | None:
-        """A copy of the task, or None if there is none.
+    async def ensure(self, task: BackgroundTask) -> bool:
+        return bool(await self.ensure_many([task]))
 
-        :raises ValidationError: ``task_id`` is malformed.
-        :raises StoreClosedError: the store was closed.
-        """
+    async def ensure_many(self, tasks: Iterable[BackgroundTask]) -> list[str]:
+        await self._ready()
+        self._check_writable()
+        if isinstance(tasks, str | bytes | BackgroundTask) or not isinstance(tasks, Iterable):
+            raise ValidationError("tasks: expected an iterable of BackgroundTask", field="tasks")
+        now = self.now()
+        staged: dict[str, BackgroundTask] = {}
+        for item in tasks:
+            checked = BackgroundTask.checked(item, "tasks", now)
+            staged.setdefault(checked.task_id, checked)
+        if not staged:
+            return []
+
+        def apply(txn: Txn[BackgroundTask]) -> list[str]:
+            added: list[str] = []
+            for key, stored in staged.items():
+                doc = _partition(key)
+                if txn.get(doc, key) is None:
+                    txn.put(doc, key, stored)
+                    added.append(key)
+            return added
+
+        added = await self._tasks.mutate({_partition(key) for key in staged}, apply)
+        _log.debug("ensure: %d of %d task(s) inserted", len(added), len(staged))
+        return added
+
+    async def get(self, task_id: str) -> BackgroundTask | None:
         await self._ready()
         key = validate_task_id(task_id)
         task = await self._tasks.get(_partition(key), key)
         return None if task is None else task.clone()
 
     async def delete(self, task_id: str) -> bool:
-        """Remove a task; True if it existed. Durable when this returns.
-
-        :raises ValidationError: ``task_id`` is malformed.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._ready()
         self._check_writable()
         key = validate_task_id(task_id)
@@ -131,13 +148,6 @@ class FileTaskStore(BaseStore, TaskStore):
         return removed
 
     async def update(self, task_id: str, **changes: Any) -> BackgroundTask:
-        """Change some fields of a stored task; returns a copy of the updated task.
-
-        :raises ValidationError: ``task_id`` is malformed, a field name is unknown,
-            or a new value is invalid.
-        :raises NotFoundError: no task has this id.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._ready()
         self._check_writable()
         key = validate_task_id(task_id)
@@ -168,35 +178,30 @@ class FileTaskStore(BaseStore, TaskStore):
         return await self._tasks.mutate((doc,), apply)
 
     async def list_tasks(
-        self, *, active_only: bool = False, task_type: str | None = None
+        self, *, active_only: bool = False, task_type: str | None = None,
+        status: TaskStatus | str | None = None,
     ) -> list[BackgroundTask]:
-        """Copies of the tasks, by task_id, optionally only active ones or of one type.
-
-        :raises ValidationError: ``task_type`` is not a valid identifier.
-        :raises StoreClosedError: the store was closed.
-        """
         await self._ready()
         if task_type is not None:
             task_type = str(validate_identifier(task_type, "task_type"))
+        wanted = None if status is None else parse_status(status)
         active = bool(active_only)
         found = [
             task for task in await self._all()
             if (not active or task.is_active) and (task_type is None or task.task_type == task_type)
+            and (wanted is None or task.status == wanted)
         ]
         found.sort(key=lambda task: task.task_id)
         return [task.clone() for task in found]
 
+    async def count_by_status(self, *, active_only: bool = False) -> dict[TaskStatus, int]:
+        await self._ready()
+        active = bool(active_only)
+        return count_statuses(t for t in await self._all() if not active or t.is_active)
+
     async def due_tasks(
         self, now: datetime | None = None, *, limit: int | None = None
     ) -> list[BackgroundTask]:
-        """Copies of the active PENDING tasks whose run time is at or before ``now``.
-
-        The run time is ``next_execution``, else ``execute_at``; the order is
-        priority (CRITICAL first), then run time, then task_id.
-
-        :raises ValidationError: ``now`` is naive or ``limit`` is negative.
-        :raises StoreClosedError: the store was closed.
-        """
         await self._ready()
         at = self.now() if now is None else ensure_aware(now, "now")
         cap = None if limit is None else ensure_non_negative_int(limit, "limit")
@@ -206,6 +211,27 @@ class FileTaskStore(BaseStore, TaskStore):
         ]
         due.sort(key=lambda task: (task.priority.rank, task.run_at, task.task_id))
         return [task.clone() for task in due[:cap]]
+
+    # -- heartbeats ------------------------------------------------------------------------
+
+    async def record_heartbeat(self, beat: SchedulerHeartbeat) -> None:
+        await self._ready()
+        self._check_writable()
+        await self._beats.record(SchedulerHeartbeat.checked(beat, "beat", self.now()))
+
+    async def heartbeats(self) -> list[SchedulerHeartbeat]:
+        await self._ready()
+        return await self._beats.all()
+
+    async def delete_heartbeat(self, scheduler_id: str) -> bool:
+        await self._ready()
+        self._check_writable()
+        return await self._beats.delete(validate_identifier(scheduler_id, "scheduler_id"))
+
+    async def prune_heartbeats(self, before: datetime) -> int:
+        await self._ready()
+        self._check_writable()
+        return await self._beats.prune(ensure_aware(before, "before"))
 
     async def _all(self) -> list[BackgroundTask]:
         """Every cached task (the cache's own objects: copy before handing out)."""

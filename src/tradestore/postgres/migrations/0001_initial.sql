@@ -26,6 +26,10 @@ CREATE TABLE tradestore.tasks (
     last_error       text,
     metadata         jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object'),
     history          jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(history) = 'array'),
+    lease_owner      text COLLATE "C",
+    lease_expires_at timestamptz,
+    lease_expires_at_off integer,
+    lease_token      bigint NOT NULL DEFAULT 0 CHECK (lease_token >= 0),
     priority_rank    smallint GENERATED ALWAYS AS (
         CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END
     ) STORED,
