@@ -27,8 +27,8 @@ from tradestore.models import (
 )
 from tradestore.postgres._rows import RowCodec
 from tradestore.postgres._store import Clock, Location, PgStore
+from tradestore.stores._fundamental_rules import check_max_age, check_range, is_stale
 from tradestore.stores._stock_rules import zone
-from tradestore.stores.fundamental_store import _check_range
 
 __all__ = ["PgFundamentalStore"]
 
@@ -96,7 +96,7 @@ class PgFundamentalStore(PgStore, FundamentalStore):
         self, symbol: str, start: dt.date | None = None, end: dt.date | None = None
     ) -> list[FundamentalSnapshot]:
         sym = normalize_symbol(symbol)
-        _check_range(start, end)
+        check_range(start, end)
         rows = await self._fetch(
             "reading snapshots",
             f"SELECT {_SNAPSHOTS.select_list} FROM {_SNAPSHOTS.table} WHERE symbol = %s "
@@ -105,11 +105,8 @@ class PgFundamentalStore(PgStore, FundamentalStore):
         return [_SNAPSHOTS.load(row) for row in rows]
 
     async def is_stale(self, symbol: str, max_age: dt.timedelta) -> bool:
-        if not isinstance(max_age, dt.timedelta) or max_age < dt.timedelta(0):
-            raise ValidationError(f"max_age: expected a non-negative timedelta, got "
-                                  f"{max_age!r:.80}", field="max_age")
-        latest = await self.get_latest_fundamentals(symbol)
-        return latest is None or self.now() - latest.fetched_at > max_age
+        age = check_max_age(max_age)
+        return is_stale(await self.get_latest_fundamentals(symbol), self.now(), age)
 
     # -- earnings --------------------------------------------------------------------------
 

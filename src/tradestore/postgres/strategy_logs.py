@@ -25,8 +25,7 @@ from tradestore.models import (
 from tradestore.postgres._rows import RowCodec
 from tradestore.postgres._store import Clock, Location, PgStore
 from tradestore.stores._stock_rules import zone
-from tradestore.stores._strategy_rules import merge_logs, top_items
-from tradestore.stores.strategy_log_store import _check_days, _days_before
+from tradestore.stores._strategy_rules import insights, merge_logs, recent_span
 
 __all__ = ["PgStrategyLogStore"]
 
@@ -134,9 +133,7 @@ class PgStrategyLogStore(PgStore, StrategyLogStore):
 
     async def _recent(self, strategy_type: str, days: int) -> list[StrategyLog]:
         strategy = validate_strategy_name(strategy_type)
-        span = _check_days(days)
-        today = self.today()
-        return await self._period(strategy, _days_before(today, span), today)
+        return await self._period(strategy, *recent_span(self.today(), days))
 
     async def get_recent_logs(self, strategy_type: str, days: int = 30) -> list[StrategyLog]:
         return await self._recent(strategy_type, days)
@@ -157,12 +154,7 @@ class PgStrategyLogStore(PgStore, StrategyLogStore):
 
     async def get_insights(self, strategy_type: str, days: int = 30) -> dict[str, Any]:
         logs = await self._recent(strategy_type, days)
-        return {
-            "period_days": days,
-            "top_working_strategies": top_items(log.what_worked for log in logs),
-            "top_failing_approaches": top_items(log.what_didnt_work for log in logs),
-            "most_recent_focus": list(logs[-1].tomorrows_focus) if logs else [],
-        }
+        return insights(logs, days)
 
     async def strategy_types(self) -> list[str]:
         rows = await self._fetch(

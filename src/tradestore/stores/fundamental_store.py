@@ -27,11 +27,11 @@ from tradestore.models import (
     ensure_aware,
     ensure_non_negative_int,
     ensure_optional_aware,
-    ensure_optional_date,
     normalize_symbol,
 )
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
 from tradestore.stores._doc_index import DocIndex
+from tradestore.stores._fundamental_rules import check_max_age, check_range, is_stale
 from tradestore.stores._news import NewsArchive
 from tradestore.stores._stock_rules import zone
 
@@ -46,13 +46,6 @@ def _utc_key(when: dt.datetime) -> str:
 
 def _parse_year(text: str) -> int | None:
     return int(text) if text.isdigit() else None
-
-
-def _check_range(start: dt.date | None, end: dt.date | None) -> None:
-    ensure_optional_date(start, "start")
-    ensure_optional_date(end, "end")
-    if start is not None and end is not None and start > end:
-        raise ValidationError(f"start {start} is after end {end}", field="start")
 
 
 class FileFundamentalStore(BaseStore, FundamentalStore):
@@ -123,7 +116,7 @@ class FileFundamentalStore(BaseStore, FundamentalStore):
     ) -> list[FundamentalSnapshot]:
         await self._ready()
         sym = normalize_symbol(symbol)
-        _check_range(start, end)
+        check_range(start, end)
         lo = start.isoformat() if start else ""
         hi = end.isoformat() if end else "~"
         found: list[tuple[str, FundamentalSnapshot]] = []
@@ -136,11 +129,8 @@ class FileFundamentalStore(BaseStore, FundamentalStore):
         return [rec.clone() for _, rec in found]
 
     async def is_stale(self, symbol: str, max_age: dt.timedelta) -> bool:
-        if not isinstance(max_age, dt.timedelta) or max_age < dt.timedelta(0):
-            raise ValidationError(f"max_age: expected a non-negative timedelta, got "
-                                  f"{max_age!r:.80}", field="max_age")
-        latest = await self.get_latest_fundamentals(symbol)
-        return latest is None or self.now() - latest.fetched_at > max_age
+        age = check_max_age(max_age)
+        return is_stale(await self.get_latest_fundamentals(symbol), self.now(), age)
 
     # -- earnings --------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from tradestore.models import (
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
 from tradestore.stores._doc_index import DocIndex
 from tradestore.stores._stock_rules import zone
-from tradestore.stores._strategy_rules import merge_logs, top_items
+from tradestore.stores._strategy_rules import insights, merge_logs, recent_span
 from tradestore.stores._strategy_rules import month_of as _month
 
 __all__ = ["FileStrategyLogStore"]
@@ -85,9 +85,7 @@ class FileStrategyLogStore(BaseStore, StrategyLogStore):
         """Cached logs from ``days`` days before today through today (not copies)."""
         await self._ready()
         strategy = validate_strategy_name(strategy_type)
-        span = _check_days(days)
-        today = self.today()
-        return await self._period(strategy, _days_before(today, span), today)
+        return await self._period(strategy, *recent_span(self.today(), days))
 
     async def reload(self) -> None:
         """Also forget the document indexes built from the files."""
@@ -190,12 +188,7 @@ class FileStrategyLogStore(BaseStore, StrategyLogStore):
 
     async def get_insights(self, strategy_type: str, days: int = 30) -> dict[str, Any]:
         logs = await self._recent(strategy_type, days)
-        return {
-            "period_days": days,
-            "top_working_strategies": top_items(log.what_worked for log in logs),
-            "top_failing_approaches": top_items(log.what_didnt_work for log in logs),
-            "most_recent_focus": list(logs[-1].tomorrows_focus) if logs else [],
-        }
+        return insights(logs, days)
 
     async def strategy_types(self) -> list[str]:
         await self._ready()
@@ -206,14 +199,3 @@ class FileStrategyLogStore(BaseStore, StrategyLogStore):
                     names.append(name)
                     break
         return names
-
-
-def _check_days(days: object) -> int:
-    return ensure_non_negative_int(days, "days")
-
-
-def _days_before(day: dt.date, span: int) -> dt.date:
-    try:
-        return day - dt.timedelta(days=span)
-    except OverflowError:
-        return dt.date.min

@@ -12,7 +12,7 @@ import logging
 import os
 import zlib
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tradestore.contracts import TaskStore
@@ -20,7 +20,6 @@ from tradestore.errors import NotFoundError, ValidationError
 from tradestore.models import (
     BackgroundTask,
     SchedulerHeartbeat,
-    TaskPriority,
     TaskStatus,
     count_statuses,
     ensure_aware,
@@ -31,14 +30,12 @@ from tradestore.models import (
 )
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
 from tradestore.stores._heartbeats import HeartbeatBook
+from tradestore.stores._task_rules import check_changes
 
 __all__ = ["FileTaskStore"]
 
 _log = logging.getLogger(__name__)
 _PARTITIONS = 16
-_FIELDS = frozenset(BackgroundTask.__struct_fields__) - {"task_id"}  # the key is fixed
-_PROBE = BackgroundTask(task_id="probe", task_type="probe", priority=TaskPriority.LOW,
-                        execute_at=datetime(2000, 1, 1, tzinfo=UTC))
 
 
 def _partition(task_id: str) -> str:
@@ -151,15 +148,7 @@ class FileTaskStore(BaseStore, TaskStore):
         await self._ready()
         self._check_writable()
         key = validate_task_id(task_id)
-        unknown = sorted(set(changes) - _FIELDS)
-        if unknown:
-            raise ValidationError(f"update: unknown BackgroundTask field(s) {unknown}",
-                                  field=unknown[0])
-        probe = _PROBE.clone()  # no field check depends on another: validate on a stand-in
-        for name, value in changes.items():
-            setattr(probe, name, value)
-        probe.validate()
-        values = {name: getattr(probe, name) for name in changes}  # normalised (enums...)
+        values = check_changes(changes)
         doc = _partition(key)
 
         def apply(txn: Txn[BackgroundTask]) -> BackgroundTask:
