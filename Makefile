@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test lint run bench bench-quick clean
+.PHONY: test lint run run-postgres bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ lint: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/tradestore run --data-dir ./data --duration 20
 	$(VENV)/bin/tradestore status --data-dir ./data
+
+# The demo on PostgreSQL: the server named by TRADESTORE_PG_DSN, else a throwaway local one.
+run-postgres: $(STAMP)
+	$(PY) -m tradestore.postgres -- sh -c '$(VENV)/bin/tradestore run --dsn "$$TRADESTORE_PG_DSN" --duration 20 && $(VENV)/bin/tradestore status --dsn "$$TRADESTORE_PG_DSN"'
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

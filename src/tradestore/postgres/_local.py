@@ -8,7 +8,7 @@ the current user is root the server runs as the ``postgres`` system user (the
 folder is handed to that user). The superuser ``postgres`` logs in over TCP
 with a generated password (scram-sha-256), so wrong-password cases are real.
 
-Run ``python -m tradestore.postgres._local -- COMMAND...`` to run a command
+Run ``python -m tradestore.postgres -- COMMAND...`` to run a command
 with ``TRADESTORE_PG_DSN`` pointing at a throwaway server (or at the server
 already named by ``TRADESTORE_PG_DSN``).
 """
@@ -207,7 +207,7 @@ def main(argv: list[str]) -> int:
     """Run ``argv`` (after ``--``) with TRADESTORE_PG_DSN set; a throwaway server if unset."""
     command = argv[argv.index("--") + 1:] if "--" in argv else argv
     if not command:
-        print("usage: python -m tradestore.postgres._local -- COMMAND...", file=sys.stderr)
+        print("usage: python -m tradestore.postgres -- COMMAND...", file=sys.stderr)
         return 2
     if os.environ.get("TRADESTORE_PG_DSN"):
         return subprocess.call(command)
