@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 __all__ = [
+    "MULTI_WRITER_SYSTEMS",
     "PEER_SYSTEMS",
+    "POSTGRES_SYSTEMS",
     "TRADESTORE_SYSTEMS",
     "Adapter",
     "LogPayload",
@@ -129,10 +131,26 @@ _SYSTEMS: dict[str, tuple[str, str, bool, str]] = {
         False,
         "tradestore StockStateStore / StrategyLogStore, durable=False",
     ),
+    "postgres_durable": (
+        "benchmarks._postgres",
+        "PostgresDurableAdapter",
+        True,
+        "tradestore's PostgreSQL backend (psycopg pool, loopback TCP, server fsync=on), "
+        "durable=True",
+    ),
+    "postgres_fast": (
+        "benchmarks._postgres",
+        "PostgresFastAdapter",
+        False,
+        "tradestore's PostgreSQL backend, durable=False (synchronous_commit=off)",
+    ),
 }
 
 PEER_SYSTEMS: tuple[str, ...] = ("naive", "naive_fsync", "sqlite_full", "sqlite_normal")
 TRADESTORE_SYSTEMS: tuple[str, ...] = ("tradestore_durable", "tradestore_fast")
+POSTGRES_SYSTEMS: tuple[str, ...] = ("postgres_durable", "postgres_fast")
+MULTI_WRITER_SYSTEMS: tuple[str, ...] = (*POSTGRES_SYSTEMS, "sqlite_full", "sqlite_normal")
+"""The systems several processes may write at once (W1P); a tradestore folder has one writer."""
 
 
 def system_info(name: str) -> SystemInfo:
