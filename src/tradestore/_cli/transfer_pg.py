@@ -44,10 +44,9 @@ async def _is_empty(db: Any) -> bool:
 
 async def _empty(db: Any) -> None:
     tables = await _tables(db)
-    async with db.connection("emptying the tradestore tables") as conn:
+    async with db.transaction("emptying the tradestore tables") as conn:
         await conn.execute(("TRUNCATE " + ", ".join(f"tradestore.{t}" for t in tables))
                            .encode())
-        await db.commit(conn, "emptying the tradestore tables")
 
 
 async def import_database(

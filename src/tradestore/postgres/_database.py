@@ -20,6 +20,8 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
+import weakref
 from collections.abc import AsyncIterator
 from importlib import resources
 from types import TracebackType
@@ -39,6 +41,9 @@ _log = logging.getLogger(__name__)
 SCHEMA = "tradestore"
 _MIGRATION_RE = re.compile(r"(\d{4})_[a-z0-9_]+\.sql")
 _MIGRATE_LOCK = 0x7472_6164_6573_746F  # "tradesto": the advisory lock key of migrations
+_FRESH_S = 1.0  # a connection returned this recently is handed out again without a test
+_BEGIN = b"BEGIN"
+_BEGIN_FAST = b"BEGIN; SET LOCAL synchronous_commit = off"
 
 
 def is_postgres_url(location: object) -> bool:
@@ -106,15 +111,36 @@ class Database:
         self._kwargs: dict[str, Any] = {"prepare_threshold": prepare_threshold}
         self._conninfo_extra = {"application_name": application_name,
                                 "connect_timeout": max(1, int(timeout))}
-        self._pool = psycopg_pool.AsyncConnectionPool(
-            self.dsn, min_size=min_size, max_size=max_size, timeout=timeout,
-            kwargs={**self._kwargs, **self._conninfo_extra}, open=False,
-            check=psycopg_pool.AsyncConnectionPool.check_connection,
-            name="tradestore",
-        )
+        self._sizes = (min_size, max_size)
+        self._returned: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+        self._probing: asyncio.Lock | None = None
+        self._pool = self._new_pool()
         self._state = "new"
         self._opening: asyncio.Lock | None = None
         self.schema_version = 0
+
+    def _new_pool(self) -> psycopg_pool.AsyncConnectionPool[Any]:
+        # autocommit: a read is one statement, one round trip; writes send BEGIN/COMMIT.
+        return psycopg_pool.AsyncConnectionPool(
+            self.dsn, min_size=self._sizes[0], max_size=self._sizes[1], timeout=self.timeout,
+            kwargs={**self._kwargs, **self._conninfo_extra, "autocommit": True}, open=False,
+            check=self._check, reset=self._reset, name="tradestore",
+        )
+
+    async def _reset(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self._returned[conn] = time.monotonic()
+
+    async def _check(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Before a connection is handed out: test it, unless it was in use a moment ago.
+
+        Testing costs round trips on every call; a connection used within the last
+        second is taken as alive (if the server went away meanwhile, the call fails
+        with a recoverable StoreIOError and the pool drops the connection).
+        """
+        last = self._returned.get(conn)
+        if last is not None and time.monotonic() - last < _FRESH_S:
+            return
+        await psycopg_pool.AsyncConnectionPool.check_connection(conn)
 
     def __repr__(self) -> str:
         return f"Database({redact(self.dsn)!r})"
@@ -160,11 +186,7 @@ class Database:
                     await self.check_version(require_current=False)
             except BaseException:
                 await self._pool.close()
-                self._pool = psycopg_pool.AsyncConnectionPool(
-                    self.dsn, min_size=self._pool.min_size, max_size=self._pool.max_size,
-                    timeout=self.timeout, kwargs={**self._kwargs, **self._conninfo_extra},
-                    open=False, check=psycopg_pool.AsyncConnectionPool.check_connection,
-                    name="tradestore")
+                self._pool = self._new_pool()
                 raise
             self._state = "open"
 
@@ -185,10 +207,9 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def connection(self, action: str) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """A pooled connection; driver errors inside come out as tradestore errors.
+        """A pooled connection (autocommit); driver errors inside come out as tradestore errors.
 
-        The block runs in a transaction that the caller commits with
-        ``commit(conn, action)``; one left open is rolled back.
+        For several statements that must commit together use ``transaction()``.
         """
         if self._state == "closed":
             raise StoreClosedError(f"{self!r} is closed")
@@ -196,23 +217,42 @@ class Database:
             async with self._pool.connection() as conn:
                 yield conn
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
-            if isinstance(exc, psycopg_pool.PoolTimeout):
-                with contextlib.suppress(StoreError):
-                    await self._probe()  # names the real cause when it can
-                    raise wrap_error(exc, action) from exc
-                try:
-                    await self._probe()
-                except StoreError as err:
-                    raise err from exc
+            if isinstance(exc, psycopg_pool.PoolTimeout) and not self._pool.get_stats().get(
+                    "pool_size", 0):
+                # No connection at all: one probe (not one per waiting caller) names
+                # the real cause, e.g. a refused connection or a failed login.
+                if self._probing is None:
+                    self._probing = asyncio.Lock()
+                async with self._probing:
+                    try:
+                        await self._probe()
+                    except StoreError as err:
+                        raise err from exc
             raise wrap_error(exc, action) from exc
 
-    @staticmethod
-    async def commit(conn: psycopg.AsyncConnection[Any], action: str) -> None:
-        """COMMIT; a connection lost meanwhile raises StoreIOError flagged ``in_doubt``."""
-        try:
-            await conn.commit()
-        except psycopg.Error as exc:
-            raise wrap_error(exc, action, in_commit=True) from exc
+    @contextlib.asynccontextmanager
+    async def transaction(
+        self, action: str, *, durable: bool = True
+    ) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A pooled connection in a transaction, committed when the block ends.
+
+        ``durable=False`` commits with ``synchronous_commit = off``. An error in
+        the block rolls back (nothing was committed: the caller may retry); a
+        connection lost during COMMIT raises StoreIOError flagged ``in_doubt``.
+        """
+        async with self.connection(action) as conn:
+            await conn.execute(_BEGIN if durable else _BEGIN_FAST)
+            try:
+                yield conn
+            except BaseException:
+                if not conn.broken and not conn.closed:
+                    with contextlib.suppress(psycopg.Error):
+                        await conn.execute(b"ROLLBACK")
+                raise
+            try:
+                await conn.execute(b"COMMIT")
+            except psycopg.Error as exc:
+                raise wrap_error(exc, action, in_commit=True) from exc
 
     # -- migrations ------------------------------------------------------------------------
 
@@ -265,7 +305,7 @@ class Database:
         """
         applied: list[str] = []
         try:
-            async with self._pool.connection() as conn:
+            async with self._pool.connection() as conn, conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATE_LOCK,))
                 current = await self._current(conn)
                 self._refuse_newer(current)
@@ -282,7 +322,6 @@ class Database:
                         "INSERT INTO tradestore.schema_version (version, name) VALUES (%s, %s)",
                         (version, name))
                     applied.append(name)
-                await conn.commit()
         except psycopg.Error as exc:
             raise wrap_error(exc, f"migrating {redact(self.dsn)}") from exc
         except psycopg_pool.PoolTimeout as exc:

@@ -180,7 +180,7 @@ class PgStore:
 
     @contextlib.asynccontextmanager
     async def _read(self, action: str) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """A connection for reads (its transaction is rolled back at the end)."""
+        """A connection for reads (autocommit: each statement sees the latest commits)."""
         await self._ready()
         async with self.database.connection(action) as conn:
             yield conn
@@ -190,11 +190,8 @@ class PgStore:
         """A connection in a transaction committed (durably unless ``durable=False``) at exit."""
         await self._ready()
         self._check_writable()
-        async with self.database.connection(action) as conn:
-            if not self.durable:
-                await conn.execute("SET LOCAL synchronous_commit = off")
+        async with self.database.transaction(action, durable=self.durable) as conn:
             yield conn
-            await self.database.commit(conn, action)
 
     async def _fetch(self, action: str, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
         async with self._read(action) as conn:
