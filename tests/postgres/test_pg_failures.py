@@ -20,6 +20,7 @@ from tradestore import (
     ValidationError,
 )
 from tradestore.postgres import Database, latest_version, migrate
+from tradestore.scheduler import open_stores
 
 
 async def test_a_malformed_url_is_a_validation_error() -> None:
@@ -175,7 +176,7 @@ async def test_verify_decodes_every_row(pg_dsn: str) -> None:
             conn.execute("INSERT INTO tradestore.stock_state (symbol, updated_at, updated_at_off)"
                          " VALUES ('bad symbol!', now(), 0)")
         problems = await store.verify()
-        assert [p.kind for p in problems] == ["damaged"]
+        assert [p.kind for p in problems] == ["invalid_row"]
         assert "bad symbol!" in problems[0].path
         report = await store.repair()
         assert report.checked_documents == 2
@@ -203,3 +204,17 @@ class _closing:  # reads like contextlib.aclosing, which calls aclose()
 
     async def __aexit__(self, *exc: object) -> None:
         await self.store.close()
+
+
+async def test_one_database_shared_by_the_four_stores(pg_dsn: str) -> None:
+    async with Database(pg_dsn, prepare_threshold=None, max_size=2) as db:  # PgBouncer-safe
+        async with open_stores(db) as stores:
+            assert stores.tasks.database is db  # type: ignore[attr-defined]  # PG backend
+            await stores.stocks.record_fetch("AAPL", ok=True)
+            await asyncio.gather(*(stores.stocks.record_fetch("AAPL", ok=True)
+                                   for _ in range(20)))
+            assert (await stores.stocks.get_state("AAPL")).fetch_count == 21
+        assert db.is_open  # the stores leave a Database they were given open
+        async with StockStateStore(db, read_only=True) as again:
+            assert (await again.get_state("AAPL")).fetch_count == 21
+    assert not db.is_open

@@ -38,6 +38,9 @@ def describe_problem(problem: Problem) -> str:
     """One line naming the file, what is wrong, and what ``repair`` will do about it."""
     if problem.kind == "leftover_temp":
         return f"{problem.path}: leftover of an unfinished write (removed at the next open)"
+    if problem.kind == "invalid_row":
+        return (f"{problem.path}: {problem.detail} (a row tradestore cannot read; fix or "
+                "delete it with SQL: repair deletes nothing)")
     if problem.kind == "newer_version":
         return f"{problem.path}: {problem.detail} (left untouched; upgrade tradestore)"
     outcome = (

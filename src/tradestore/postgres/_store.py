@@ -201,7 +201,11 @@ class PgStore:
     # -- checks ----------------------------------------------------------------------------
 
     async def verify(self) -> list[Problem]:
-        """Check the schema version and decode and validate every row; changes nothing."""
+        """Check the schema version and decode and validate every row; changes nothing.
+
+        A row that does not decode is a Problem of kind ``invalid_row`` (written by
+        something other than tradestore); a newer schema, ``newer_version``.
+        """
         await self._ready()
         problems: list[Problem] = []
         try:
@@ -218,8 +222,8 @@ class PgStore:
                     codec.load(row[width:], validate=True)
                 except (ValidationError, ValueError, TypeError) as exc:
                     where = "/".join(str(v) for v in row[:width])
-                    problems.append(Problem(f"{codec.table}/{where}", "damaged", str(exc),
-                                            False))
+                    problems.append(Problem(f"{codec.table}/{where}", "invalid_row",
+                                            str(exc), False))
         return problems
 
     async def repair(self, progress: Callable[[str], None] | None = None) -> RepairReport:
