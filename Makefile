@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test lint run bench bench-quick clean
+.PHONY: test lint run run-postgres bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: $(STAMP)
 	$(VENV)/bin/tradestore status --data-dir ./data
 	@echo "Open the dashboard on this demo data: $(VENV)/bin/tradestore serve --data-dir ./data"
 	@echo "  then browse http://127.0.0.1:8765/ (read-only; 'tradestore run --web 8765' adds actions)"
+
+# The demo on PostgreSQL: the server named by TRADESTORE_PG_DSN, else a throwaway local one.
+run-postgres: $(STAMP)
+	$(PY) -m tradestore.postgres -- sh -c '$(VENV)/bin/tradestore run --dsn "$$TRADESTORE_PG_DSN" --duration 20 && $(VENV)/bin/tradestore status --dsn "$$TRADESTORE_PG_DSN"'
 
 # As root, also W2, W6 and W1 on loop-mounted ext4 (with a journal), xfs and btrfs.
 bench: $(STAMP)

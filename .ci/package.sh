@@ -55,5 +55,9 @@ echo "package: $version"
 "$work/venv/bin/tradestore" verify --data-dir "$work/data" > /dev/null
 "$work/venv/bin/tradestore" export --data-dir "$work/data" --out "$work/all.json" > /dev/null
 "$work/venv/bin/tradestore" import --data-dir "$work/copy" --in "$work/all.json" > /dev/null
-"$python" "$root/.ci/check_dist.py" readme "$root/README.md" "$venv_py"
+# The README's PostgreSQL example needs the postgres extra and a server: the
+# installed package starts a throwaway one for the examples (TRADESTORE_PG_DSN).
+"$venv_py" -m pip install --quiet --disable-pip-version-check "${wheel}[cli,postgres]"
+"$venv_py" -I -m tradestore.postgres -- \
+  "$python" "$root/.ci/check_dist.py" readme "$root/README.md" "$venv_py"
 echo "package: ok"

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 __all__ = [
+    "MULTI_WRITER_SYSTEMS",
     "PEER_SYSTEMS",
+    "POSTGRES_SYSTEMS",
     "TRADESTORE_SYSTEMS",
     "Adapter",
     "LogPayload",
@@ -128,11 +130,25 @@ _SYSTEMS: dict[str, tuple[str, str, bool, str]] = {
         "TradestoreFastAdapter",
         False,
         "tradestore StockStateStore / StrategyLogStore, durable=False",
-    ),    "tradestore_noreuse": (
+    ),
+    "tradestore_noreuse": (
         "benchmarks._tradestore",
         "TradestoreNoReuseAdapter",
         True,
         "tradestore_durable with spares and padding off (FileSystem.reuse_files = False)",
+    ),
+    "postgres_durable": (
+        "benchmarks._postgres",
+        "PostgresDurableAdapter",
+        True,
+        "tradestore's PostgreSQL backend (psycopg pool, loopback TCP, server fsync=on), "
+        "durable=True",
+    ),
+    "postgres_fast": (
+        "benchmarks._postgres",
+        "PostgresFastAdapter",
+        False,
+        "tradestore's PostgreSQL backend, durable=False (synchronous_commit=off)",
     ),
 }
 
@@ -140,6 +156,9 @@ PEER_SYSTEMS: tuple[str, ...] = ("naive", "naive_fsync", "sqlite_full", "sqlite_
 TRADESTORE_SYSTEMS: tuple[str, ...] = (
     "tradestore_durable", "tradestore_fast", "tradestore_noreuse",
 )
+POSTGRES_SYSTEMS: tuple[str, ...] = ("postgres_durable", "postgres_fast")
+MULTI_WRITER_SYSTEMS: tuple[str, ...] = (*POSTGRES_SYSTEMS, "sqlite_full", "sqlite_normal")
+"""The systems several processes may write at once (W1P); a tradestore folder has one writer."""
 
 
 def system_info(name: str) -> SystemInfo:

@@ -13,7 +13,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from benchmarks._adapters import PEER_SYSTEMS, TRADESTORE_SYSTEMS, tradestore_missing_reason
+from benchmarks._adapters import (
+    PEER_SYSTEMS,
+    POSTGRES_SYSTEMS,
+    TRADESTORE_SYSTEMS,
+    tradestore_missing_reason,
+)
 from benchmarks._machine import machine_info
 from benchmarks._report import rerender, write_outputs
 from benchmarks._runner import RunConfig, run_all, summarise
@@ -22,7 +27,7 @@ from benchmarks._workloads import FULL, QUICK, WORKLOADS, CaseResult, Sizes
 __all__ = ["build_config", "main", "run"]
 
 ROOT = Path(__file__).resolve().parents[1]
-ALL_SYSTEMS = (*TRADESTORE_SYSTEMS, *PEER_SYSTEMS)
+ALL_SYSTEMS = (*TRADESTORE_SYSTEMS, *POSTGRES_SYSTEMS, *PEER_SYSTEMS)
 QUICK_REPEATS = 2
 QUICK_BUDGET_S = 3.0
 FULL_BUDGET_S = 20.0  # only the naive peers reach it at full sizes
@@ -99,10 +104,14 @@ def build_config(argv: Sequence[str], sizes: Sizes | None = None) -> RunConfig:
         parser.error(f"unknown workload(s) {unknown}; choose from {','.join(WORKLOADS)}")
     skipped: dict[str, str] = {}
     reason = tradestore_missing_reason()
+    pg_reason = reason or _postgres_missing_reason()
     if args.systems is None:
-        systems = [s for s in ALL_SYSTEMS if reason is None or s not in TRADESTORE_SYSTEMS]
+        systems = [s for s in ALL_SYSTEMS if (reason is None or s not in TRADESTORE_SYSTEMS)
+                   and (pg_reason is None or s not in POSTGRES_SYSTEMS)]
         if reason is not None:
             skipped = dict.fromkeys(TRADESTORE_SYSTEMS, reason)
+        if pg_reason is not None:
+            skipped.update(dict.fromkeys(POSTGRES_SYSTEMS, pg_reason))
     else:
         systems = args.systems
         bad = [s for s in systems if s not in ALL_SYSTEMS]
@@ -110,6 +119,8 @@ def build_config(argv: Sequence[str], sizes: Sizes | None = None) -> RunConfig:
             parser.error(f"unknown system(s) {bad}; choose from {','.join(ALL_SYSTEMS)}")
         if reason is not None and any(s in TRADESTORE_SYSTEMS for s in systems):
             parser.error(reason)
+        if pg_reason is not None and any(s in POSTGRES_SYSTEMS for s in systems):
+            parser.error(pg_reason)
     repeats = args.repeats or (QUICK_REPEATS if args.quick else 3)
     if repeats < 1:
         parser.error("--repeats must be at least 1")
@@ -130,6 +141,12 @@ def build_config(argv: Sequence[str], sizes: Sizes | None = None) -> RunConfig:
         command=shlex.join(["python", "-m", "benchmarks", *argv]),
         skipped=skipped,
     )
+
+
+def _postgres_missing_reason() -> str | None:
+    from benchmarks._postgres import postgres_missing_reason
+
+    return postgres_missing_reason()
 
 
 def _progress(result: CaseResult) -> None:

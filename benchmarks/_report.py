@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from benchmarks._adapters import TRADESTORE_SYSTEMS, system_info
+from benchmarks._adapters import POSTGRES_SYSTEMS, TRADESTORE_SYSTEMS, system_info
 from benchmarks._floors import FLOOR_APPEND, FLOOR_RENAME, FLOORS
 from benchmarks._runner import RunConfig, Summary, params_for
 from benchmarks._workloads import CaseResult, Sizes
@@ -205,7 +205,7 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]
 def _name(row: Summary) -> str:
     mark = " †" if row.truncated else ""
     mark += " ‡" if row.failed else ""
-    bold = row.system in TRADESTORE_SYSTEMS
+    bold = row.system in TRADESTORE_SYSTEMS or row.system in POSTGRES_SYSTEMS
     return (f"**{row.system}**" if bold else row.system) + mark
 
 
@@ -215,6 +215,7 @@ def _errors(row: Summary) -> str:
 
 _WORKLOAD_TITLES = {
     "W1": "W1 concurrent churn",
+    "W1P": "W1P concurrent churn from 4 processes",
     "W2": "W2 sequential writer",
     "W3": "W3 scaling with the number of symbols",
     "W4": "W4 cold open in a fresh process",
@@ -229,6 +230,11 @@ def _describe(workload: str, sizes: Sizes) -> str:
         "W1": f"{sizes.w1_symbols:,} symbols; {sizes.w1_tasks} concurrent tasks x "
         f"{sizes.w1_updates_per_task} updates (record_fetch) to random symbols; "
         "then a reopen check that every acknowledged update is on disk.",
+        "W1P": f"W1's churn split over 4 writer processes started together on one store "
+        f"({sizes.w1_symbols:,} symbols; {-(-sizes.w1_tasks // 4)} concurrent tasks x "
+        f"{sizes.w1_updates_per_task} updates in each process); then a reopen check. Only "
+        "the systems that allow several writer processes run it: a tradestore folder has "
+        "one writer (a second gets StoreLockedError).",
         "W2": f"{sizes.w2_symbols:,} symbols; {sizes.w2_updates:,} awaited updates "
         "from one coroutine.",
         "W3": f"W2 with {sizes.w3_updates:,} updates at N = {n3} symbols.",
@@ -281,6 +287,21 @@ def _section(workload: str, t: _Table, rows: list[Summary], sizes: Sizes) -> lis
             "The rename floor runs the same number of durable replaces one after "
             "another; `lost` is summed over the repeats.",
         ]
+    elif workload == "W1P":
+        base = t.get("W1P", "", SQLITE_FULL, "updates_per_s")
+        header = ["system", "updates/s", "x sqlite_full", "x its W1", "p50 ms", "p99 ms",
+                  "errors", "lost"]
+        body = []
+        for r in rows:
+            v = r.metrics.get("updates_per_s")
+            body.append([
+                _name(r), fmt(v), _x(_ratio(v, base)),
+                _x(_ratio(v, t.get("W1", "", r.system, "updates_per_s"))),
+                fmt(r.metrics.get("p50_ms")), fmt(r.metrics.get("p99_ms")), _errors(r),
+                fmt(r.metrics.get("lost")),
+            ])
+        lines += _md_table(header, body)
+        lines += ["", "`x its W1`: the same system's single-process W1 figure of this run."]
     elif workload == "W2":
         base = t.get("W2", "", SQLITE_FULL, "mean_ms")
         floor = t.get("W2", "", FLOOR_RENAME, "mean_ms")
@@ -471,6 +492,7 @@ def render_markdown(
     for system, reason in config.skipped.items():
         lines += ["", f"- `{system}` not run: {reason}."]
     lines += _where_peers_win(t)
+    lines += _postgres_wins(t)
     order = [*config.systems, *FLOORS]
     for workload in config.workloads:
         rows = [s for s in summaries if s.workload == workload]
@@ -491,6 +513,44 @@ def render_markdown(
     lines += ["", "## Machine", ""]
     lines += _md_table(["", ""], [[k, v] for k, v in machine.items()])
     return "\n".join(lines) + "\n"
+
+
+_PG_COMPARED = (
+    ("W1", "updates_per_s", True, "concurrent durable updates/s"),
+    ("W1P", "updates_per_s", True, "durable updates/s from 4 processes"),
+    ("W2", "mean_ms", False, "ms per sequential durable update"),
+    ("W4", "open_to_read_ms", False, "ms from open to first read in a fresh process"),
+    ("W5", "ns_per_read", False, "ns per cached read"),
+    ("W6", "appends_per_s", True, "durable log appends/s"),
+    ("W6", "query_ms", False, "ms per last-30 query"),
+)
+
+
+def _postgres_wins(t: _Table) -> list[str]:
+    """Where the PostgreSQL backend wins or loses against the file backend and sqlite_full."""
+    pg = POSTGRES_SYSTEMS[0]
+    if not any(t.row(w, "", pg) for w, *_ in _PG_COMPARED):
+        return []
+    lines = ["", "## PostgreSQL backend: where each wins", "",
+             "Durable systems, medians of this run; the winner of each row is named.", ""]
+    body = []
+    for workload, metric, higher, label in _PG_COMPARED:
+        values = {s: t.get(workload, "", s, metric) for s in (pg, DURABLE, SQLITE_FULL)}
+        known = {s: v for s, v in values.items() if v is not None and not math.isnan(v)}
+        if not known:
+            continue
+        best = (max if higher else min)(known, key=lambda s: known[s])
+        ratio = _ratio(known.get(pg), known.get(DURABLE))
+        body.append([workload, label, *(fmt(values[s]) for s in (pg, DURABLE, SQLITE_FULL)),
+                     _x(ratio if higher or ratio is None else 1 / ratio if ratio else None),
+                     best])
+    lines += _md_table(["workload", "figure", pg, DURABLE, SQLITE_FULL,
+                        f"{pg} speed vs {DURABLE}", "wins"], body)
+    lines += ["", "The file backend serves reads from memory and commits without a round "
+              "trip; PostgreSQL pays a loopback round trip per statement and a WAL flush per "
+              "commit, and in exchange takes writers from any number of processes and hosts "
+              "(W1P; a tradestore folder refuses a second writer)."]
+    return lines
 
 
 def _where_peers_win(t: _Table) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks._workloads import CaseResult, Context, Sizes, floors_for, run_case
+from benchmarks._workloads import CaseResult, Context, Sizes, floors_for, run_case, runs_on
 
 __all__ = ["RunConfig", "Summary", "params_for", "run_all", "summarise"]
 
@@ -57,7 +57,8 @@ async def run_all(
     results: list[CaseResult] = []
     for repeat in range(config.repeats):
         for workload in config.workloads:
-            names = [*config.systems, *floors_for(workload)]
+            names = [*(s for s in config.systems if runs_on(workload, s)),
+                     *floors_for(workload)]
             for param in params_for(workload, config.sizes):
                 for system in _order(names, repeat):
                     result = await run_case(workload, system, param, repeat, ctx)

@@ -24,7 +24,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks._adapters import Adapter, log_payload, make_adapter, symbol_names
+from benchmarks._adapters import (
+    MULTI_WRITER_SYSTEMS,
+    Adapter,
+    log_payload,
+    make_adapter,
+    symbol_names,
+)
 from benchmarks._floors import FLOOR_APPEND, FLOOR_RENAME, append_floor, rename_floor
 from benchmarks._stall import StallMonitor
 
@@ -37,11 +43,13 @@ __all__ = [
     "Sizes",
     "floors_for",
     "run_case",
+    "runs_on",
 ]
 
 # Reads timed together between two turns of the event loop (W5).
 _READ_BATCH = 64
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
+WORKLOADS = ("W1", "W1P", "W2", "W3", "W4", "W5", "W6")
+W1P_PROCESSES = 4
 DONE_DIR = "finished"  # finished cases' folders, under the work folder
 STRATEGY = "momentum"
 FIRST_LOG_DAY = date(2010, 1, 4)
@@ -353,6 +361,73 @@ async def _w4(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
             result.metrics[key] = float(child[key])
 
 
+def runs_on(workload: str, system: str) -> bool:
+    """Whether ``system`` takes part in ``workload`` (W1P needs several writer processes)."""
+    return workload != "W1P" or system in MULTI_WRITER_SYSTEMS
+
+
+async def _w1p(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
+    """W1's churn split over W1P_PROCESSES writer processes on one store, started together."""
+    sz = ctx.sizes
+    symbols = symbol_names(sz.w1_symbols)
+    tasks = -(-sz.w1_tasks // W1P_PROCESSES)
+    result.ops_planned = W1P_PROCESSES * tasks * sz.w1_updates_per_task
+    async with _case_dir(ctx, result) as path:
+        await adapter.create(path, symbols)
+        await adapter.open(path)
+        baseline = {s: await adapter.read(s) for s in symbols}
+        await _close(adapter, result)
+        await _settle()
+        procs = [
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "benchmarks._multiproc", result.system, str(path),
+                str(sz.w1_symbols), str(tasks), str(sz.w1_updates_per_task),
+                str(ctx.seed + result.repeat * 100 + i), str(ctx.budget_s or 0),
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE, env=_child_env(),
+            )
+            for i in range(W1P_PROCESSES)
+        ]
+        for proc in procs:
+            assert proc.stdout is not None
+            ready = await proc.stdout.readline()
+            if ready.strip() != b"ready":
+                raise RuntimeError(f"a writer process did not start: {ready.decode()[-300:]}")
+        start = time.perf_counter()
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write(b"go\n")
+            await proc.stdin.drain()
+        outputs = [await proc.communicate() for proc in procs]
+        elapsed = time.perf_counter() - start
+        acked: Counter[str] = Counter()
+        latencies: list[float] = []
+        for out, err in outputs:
+            lines = out.decode().strip().splitlines()
+            if not lines:
+                raise RuntimeError(f"a writer process failed: {err.decode()[-500:]}")
+            child: dict[str, Any] = json.loads(lines[-1])
+            if child.get("error"):
+                raise RuntimeError(str(child["error"]))
+            acked.update(child["acked"])
+            latencies.extend(child["latencies"])
+            result.errors += int(child["errors"])
+            if child.get("first_error") and result.first_error is None:
+                result.first_error = str(child["first_error"])
+        result.ops_done = len(latencies) + result.errors
+        check = make_adapter(result.system)
+        lost = 0
+        try:
+            await check.open(path)
+            for symbol in symbols:
+                lost += max(0, baseline[symbol] + acked[symbol] - await check.read(symbol))
+        finally:
+            await _close(check, result)
+    result.metrics.update(_latency_metrics(latencies))
+    result.metrics["updates_per_s"] = len(latencies) / elapsed if elapsed > 0 else 0.0
+    result.metrics["lost"] = float(lost)
+
+
 def _child_env() -> dict[str, str]:
     """The environment of W4's process: it imports exactly what this process imports."""
     paths = [str(Path(p).resolve()) for p in sys.path if p]
@@ -465,6 +540,7 @@ async def run_case(workload: str, system: str, param: str, repeat: int, ctx: Con
             adapter = make_adapter(system)
             body: dict[str, Callable[[], Awaitable[None]]] = {
                 "W1": lambda: _w1(adapter, result, ctx),
+                "W1P": lambda: _w1p(adapter, result, ctx),
                 "W2": lambda: _sequential_updates(
                     adapter, result, ctx, sz.w2_symbols, sz.w2_updates
                 ),

@@ -19,11 +19,13 @@ from tradestore._cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
     UserError,
-    check_data_dir,
     console,
     fail,
+    location_of,
+    option_of,
     run_command,
     setup_logging,
+    shown,
 )
 from tradestore._cli.integrity import describe_problem, is_damage, repair_folder, verify_folder
 from tradestore._cli.run import run_scheduler
@@ -44,9 +46,17 @@ app = typer.Typer(
 )
 
 DataDir = Annotated[
-    Path,
+    Path | None,
     typer.Option(
         "--data-dir", "-d", help="The data folder (all four stores).", envvar="TRADESTORE_DATA_DIR"
+    ),
+]
+Dsn = Annotated[
+    str | None,
+    typer.Option(
+        "--dsn",
+        help="A PostgreSQL URL (postgresql://user:password@host:5432/db) instead of a folder.",
+        envvar="TRADESTORE_DSN",
     ),
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log details to stderr.")]
@@ -101,7 +111,8 @@ def _symbols(values: list[str] | None) -> list[str]:
 
 @app.command()
 def run(
-    data_dir: DataDir,
+    data_dir: DataDir = None,
+    dsn: Dsn = None,
     symbols: Annotated[
         list[str] | None,
         typer.Option("--symbols", "-s", help="Watchlist, e.g. AAPL,MSFT (default: the known one)."),
@@ -131,13 +142,13 @@ def run(
 ) -> None:
     """Run the scheduler on the simulated market; seeds the default tasks on first use."""
     setup_logging(verbose)
-    check_data_dir(data_dir, must_exist=False)
+    where = location_of(data_dir, dsn, must_exist=False)
     bind = _bind(web, allow_remote) if web is not None else None
     _zone(tz)
     began = time.monotonic()
     run_command(
         run_scheduler(
-            data_dir,
+            where,
             symbols=_symbols(symbols),
             duration=duration,
             once=once,
@@ -148,7 +159,7 @@ def run(
             web=bind,
             tz=tz,
         ),
-        data_dir,
+        where,
     )
 
 
@@ -166,7 +177,8 @@ def _bind(value: str, allow_remote: bool) -> tuple[str, int]:
 
 @app.command()
 def serve(
-    data_dir: DataDir,
+    data_dir: DataDir = None,
+    dsn: Dsn = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = DEFAULT_PORT,
     allow_remote: AllowRemote = False,
@@ -174,56 +186,60 @@ def serve(
 ) -> None:
     """Serve the web dashboard read-only beside a running bot (no actions)."""
     setup_logging(verbose)
-    check_data_dir(data_dir, must_exist=True)
+    where = location_of(data_dir, dsn, must_exist=True)
     try:
         check_bind(host, allow_remote=allow_remote)
     except UserError as exc:
         fail(str(exc), exc.exit_code)
-    run_command(serve_dashboard(data_dir, host, port), data_dir)
+    run_command(serve_dashboard(where, host, port), where)
 
 
 @app.command()
-def status(data_dir: DataDir, tz: Zone = "UTC", verbose: Verbose = False) -> None:
+def status(
+    data_dir: DataDir = None, dsn: Dsn = None, tz: Zone = "UTC", verbose: Verbose = False
+) -> None:
     """Show tasks, stocks (what is due today in --tz), strategies and fundamentals."""
     setup_logging(verbose)
 
+    where = location_of(data_dir, dsn, must_exist=True)
+
     async def show() -> None:
-        async with open_stores(data_dir, read_only=True, tz=tz) as stores:
+        async with open_stores(where, read_only=True, tz=tz) as stores:
             tables = await status_tables(stores, datetime.now(UTC))
         for table in tables:
             console.print(table)
 
-    check_data_dir(data_dir, must_exist=True)
     _zone(tz)
-    run_command(show(), data_dir)
+    run_command(show(), where)
 
 
 @app.command()
-def verify(data_dir: DataDir, verbose: Verbose = False) -> None:
+def verify(data_dir: DataDir = None, dsn: Dsn = None, verbose: Verbose = False) -> None:
     """Check every file of every store; name each damaged one (exit 1 if any)."""
     setup_logging(verbose)
-    check_data_dir(data_dir, must_exist=True)
-    problems = run_command(verify_folder(data_dir), data_dir)
+    where = location_of(data_dir, dsn, must_exist=True)
+    problems = run_command(verify_folder(where), where)
     damaged = [p for p in problems if is_damage(p)]
     for problem in problems:
         label = "[red]damaged:[/]" if is_damage(problem) else "[yellow]note:[/]"
         console.print(f"{label} {describe_problem(problem)}", soft_wrap=True)
     if not damaged:
-        console.print(f"[green]ok:[/] every store file in {data_dir} is intact")
+        console.print(f"[green]ok:[/] all stored data in {shown(where)} is intact")
         return
     fail(
-        f"{len(damaged)} damaged file(s) in {data_dir}; "
-        f"'tradestore repair --data-dir {data_dir}' restores good versions",
+        f"{len(damaged)} damaged {'row' if isinstance(where, str) else 'file'}(s) in "
+        f"{shown(where)}; "
+        f"'tradestore repair {option_of(where)}' restores good versions",
         EXIT_FAILURE,
     )
 
 
 @app.command()
-def repair(data_dir: DataDir, verbose: Verbose = False) -> None:
+def repair(data_dir: DataDir = None, dsn: Dsn = None, verbose: Verbose = False) -> None:
     """Restore damaged files from their good versions and quarantine the rest."""
     setup_logging(verbose)
-    check_data_dir(data_dir, must_exist=True)
-    report = run_command(repair_folder(data_dir, console), data_dir)
+    where = location_of(data_dir, dsn, must_exist=True)
+    report = run_command(repair_folder(where, console), where)
     console.print(f"checked {report.checked_documents} document(s)")
     for label, style, paths in (
         ("recovered from a good version", "green", report.recovered),
@@ -235,26 +251,28 @@ def repair(data_dir: DataDir, verbose: Verbose = False) -> None:
             console.print(f"[{style}]{label}:[/] {path}", soft_wrap=True)
     if report.refused:
         fail(f"{len(report.refused)} file(s) need a newer tradestore", EXIT_FAILURE)
-    console.print(f"[green]ok:[/] {data_dir} repaired")
+    console.print(f"[green]ok:[/] {shown(where)} repaired")
 
 
 @app.command("export")
 def export_(
-    data_dir: DataDir,
     out: Annotated[Path, typer.Option("--out", "-o", help="The JSON file to write.")],
+    data_dir: DataDir = None,
+    dsn: Dsn = None,
     verbose: Verbose = False,
 ) -> None:
     """Write the whole data folder to one JSON document."""
     setup_logging(verbose)
-    check_data_dir(data_dir, must_exist=True)
-    counts = run_command(export_folder(data_dir, out), data_dir)
+    where = location_of(data_dir, dsn, must_exist=True)
+    counts = run_command(export_folder(where, out), where)
     console.print(f"exported {_counts(counts)} to {out}")
 
 
 @app.command("import")
 def import_(
-    data_dir: DataDir,
     in_file: Annotated[Path, typer.Option("--in", "-i", help="The JSON document to read.")],
+    data_dir: DataDir = None,
+    dsn: Dsn = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace the folder's content if it has any.")
     ] = False,
@@ -273,19 +291,41 @@ def import_(
     """Load a JSON document made by 'export' (or built from legacy data) into an empty
     folder, atomically. Upper-case enum values ('PENDING', 'HIGH') are read too."""
     setup_logging(verbose)
-    check_data_dir(data_dir, must_exist=False)
+    where = location_of(data_dir, dsn, must_exist=False)
     options = ImportOptions(
         assume_tz=None if assume_tz is None else zone(_zone(assume_tz, "--assume-tz")),
         skip_invalid=skip_invalid,
     )
     counts, skipped = run_command(
-        import_folder(in_file, data_dir, force=force, options=options), data_dir
+        import_folder(in_file, where, force=force, options=options), where
     )
-    console.print(f"imported {_counts(counts)} into {data_dir}")
+    console.print(f"imported {_counts(counts)} into {shown(where)}")
     if skipped:
         console.print(f"[yellow]skipped {len(skipped)} invalid record(s):[/]")
         for problem in skipped:
             console.print(f"  {problem}", soft_wrap=True, markup=False)
+
+
+@app.command()
+def migrate(
+    dsn: Annotated[str, typer.Option("--dsn", help="The PostgreSQL URL.", envvar="TRADESTORE_DSN")],
+    verbose: Verbose = False,
+) -> None:
+    """Apply the PostgreSQL schema migrations this tradestore needs (safe to repeat)."""
+    setup_logging(verbose)
+    where = location_of(None, dsn, must_exist=False)
+    assert isinstance(where, str)
+
+    async def apply() -> list[str]:
+        from tradestore.postgres import migrate as apply_migrations  # noqa: PLC0415  # psycopg is an optional extra
+
+        return await apply_migrations(where)
+
+    applied = run_command(apply(), where)
+    if applied:
+        console.print(f"applied {', '.join(applied)} to {shown(where)}")
+    else:
+        console.print(f"[green]ok:[/] {shown(where)} is up to date")
 
 
 def _counts(counts: dict[str, int]) -> str:

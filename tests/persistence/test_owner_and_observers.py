@@ -95,11 +95,11 @@ async def test_observers_see_commits_and_checkpoints(tmp_path: Path) -> None:
         async with TaskStore(tmp_path, durable=False) as store:
             await store.save_many([_task("a"), _task("b"), _task("c")])
             await store.update("a", retry_count=1)
-            assert await journal_backlog(store.folder) == 2
-            async with TaskStore(tmp_path, read_only=True) as reader:
-                assert await journal_backlog(reader.folder) == 2
+            assert await journal_backlog(tmp_path / "tasks") == 2
+            async with TaskStore(tmp_path, read_only=True):
+                assert await journal_backlog(tmp_path / "tasks") == 2
             await store.checkpoint()
-            assert await journal_backlog(store.folder) == 0
+            assert await journal_backlog(tmp_path / "tasks") == 0
     finally:
         remove_observer(seen)
     assert [(f, n) for f, _, n in seen.commits] == [(tmp_path / "tasks", 3),

@@ -28,6 +28,10 @@ from tradestore import (
 )
 from tradestore.persistence import BaseStore
 from tradestore.persistence._fs import FileSystem
+from tradestore.stores.fundamental_store import FileFundamentalStore
+from tradestore.stores.stock_state_store import FileStockStateStore
+from tradestore.stores.strategy_log_store import FileStrategyLogStore
+from tradestore.stores.task_store import FileTaskStore
 
 from .probe import ProbeStore
 
@@ -123,12 +127,12 @@ class TaskAdapter(Adapter):
     """TaskStore: save a task (five ids in turn), or update one already saved."""
 
     name = "tasks"
-    folder = TaskStore.folder_name
+    folder = FileTaskStore.folder_name
     _PRIORITIES: ClassVar[list[TaskPriority]] = list(TaskPriority)
 
     def open(self, data_dir: str | os.PathLike[str], *, fs: FileSystem | None = None,
              read_only: bool = False, durable: bool = True) -> BaseStore:
-        return TaskStore(data_dir, fs=fs, read_only=read_only, durable=durable, clock=_clock)
+        return FileTaskStore(data_dir, fs=fs, read_only=read_only, durable=durable, clock=_clock)
 
     @staticmethod
     def _is_update(i: int) -> bool:
@@ -165,12 +169,12 @@ class StockStateAdapter(Adapter):
     """StockStateStore: record a fetch (counters), now and then a news check date."""
 
     name = "stock_state"
-    folder = StockStateStore.folder_name
+    folder = FileStockStateStore.folder_name
     SYMBOLS = ("AAPL", "MSFT", "BRK.B", "M&M", "^NSEI")
 
     def open(self, data_dir: str | os.PathLike[str], *, fs: FileSystem | None = None,
              read_only: bool = False, durable: bool = True) -> BaseStore:
-        return StockStateStore(data_dir, fs=fs, read_only=read_only, durable=durable,
+        return FileStockStateStore(data_dir, fs=fs, read_only=read_only, durable=durable,
                                clock=_clock)
 
     async def apply(self, store: BaseStore, i: int) -> None:
@@ -205,12 +209,12 @@ class StrategyLogAdapter(Adapter):
     """StrategyLogStore: add a log that merges into the day's log of one of two strategies."""
 
     name = "strategy_logs"
-    folder = StrategyLogStore.folder_name
+    folder = FileStrategyLogStore.folder_name
     STRATEGIES = ("momentum", "mean-rev")
 
     def open(self, data_dir: str | os.PathLike[str], *, fs: FileSystem | None = None,
              read_only: bool = False, durable: bool = True) -> BaseStore:
-        return StrategyLogStore(data_dir, fs=fs, read_only=read_only, durable=durable,
+        return FileStrategyLogStore(data_dir, fs=fs, read_only=read_only, durable=durable,
                                 clock=_clock)
 
     @staticmethod
@@ -251,12 +255,12 @@ class FundamentalAdapter(Adapter):
     """FundamentalStore: save a snapshot (same key replaces), or a news item (dedup by id)."""
 
     name = "fundamentals"
-    folder = FundamentalStore.folder_name
+    folder = FileFundamentalStore.folder_name
     SYMBOLS = ("AAPL", "BRK.B")
 
     def open(self, data_dir: str | os.PathLike[str], *, fs: FileSystem | None = None,
              read_only: bool = False, durable: bool = True) -> BaseStore:
-        return FundamentalStore(data_dir, fs=fs, read_only=read_only, durable=durable,
+        return FileFundamentalStore(data_dir, fs=fs, read_only=read_only, durable=durable,
                                 clock=_clock)
 
     async def apply(self, store: BaseStore, i: int) -> None:

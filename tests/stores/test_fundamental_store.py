@@ -30,6 +30,7 @@ from tradestore import (
     ValidationError,
 )
 from tradestore.persistence._fs import FileSystem
+from tradestore.stores.fundamental_store import FileFundamentalStore
 
 D0 = dt.date(2025, 3, 14)
 EST = dt.timezone(dt.timedelta(hours=-5))
@@ -528,6 +529,7 @@ async def test_closed_store_raises(data_dir: Path) -> None:
 
 def test_store_folders_are_separate(tmp_path: Path) -> None:
     s = FundamentalStore(tmp_path)
+    assert isinstance(s, FileFundamentalStore)
     assert s.folder == tmp_path / "fundamentals"
     assert os.fspath(s.data_dir) == os.fspath(tmp_path)
 

@@ -31,6 +31,7 @@ from tradestore import (
     TaskStore,
 )
 from tradestore.persistence._shared import _OPEN
+from tradestore.stores.task_store import FileTaskStore
 
 from .helpers import FakeClock
 
@@ -207,7 +208,7 @@ def test_a_store_left_open_on_another_event_loop_is_named(tmp_path: Path) -> Non
 
 
 async def test_a_store_dropped_without_close_is_not_kept_registered(tmp_path: Path) -> None:
-    store = TaskStore(tmp_path, durable=False)
+    store = FileTaskStore(tmp_path, durable=False)
     await store.initialize()
     assert len(registered(tmp_path)) == 1
     await store._lock.release()  # what a garbage-collected lock file object does

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Coroutine
 from datetime import datetime
 from pathlib import Path
@@ -23,14 +24,18 @@ __all__ = [
     "EXIT_FAILURE",
     "EXIT_USAGE",
     "UserError",
+    "Where",
     "check_data_dir",
     "console",
     "describe",
     "err_console",
     "fail",
     "format_when",
+    "location_of",
+    "option_of",
     "run_command",
     "setup_logging",
+    "shown",
 ]
 
 EXIT_FAILURE = 1
@@ -57,25 +62,42 @@ def fail(message: str, exit_code: int = EXIT_FAILURE) -> NoReturn:
     raise typer.Exit(exit_code)
 
 
-def describe(exc: TradingError, data_dir: Path) -> str:
+Where = Path | str
+"""A command's location: a data folder, or a PostgreSQL URL (``--dsn``)."""
+
+
+def shown(where: Where) -> str:
+    """``where`` for messages (a URL without its password)."""
+    if isinstance(where, str):
+        return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", where)
+    return str(where)
+
+
+def option_of(where: Where) -> str:
+    """The command-line option naming ``where``."""
+    return f"--dsn {shown(where)}" if isinstance(where, str) else f"--data-dir {where}"
+
+
+def describe(exc: TradingError, data_dir: Where) -> str:
     """The one line a user sees for a store error."""
     if isinstance(exc, StoreLockedError):
+        what = "the database" if isinstance(data_dir, str) else "the data folder"
         return (
-            f"the data folder {data_dir} is in use by another tradestore process "
+            f"{what} {shown(data_dir)} is in use by another tradestore process "
             "(stop it, or use a read-only command such as 'tradestore status')"
         )
     if isinstance(exc, StoreCorruptedError):
-        where = exc.path or str(data_dir)
+        where = exc.path or shown(data_dir)
         return (
-            f"damaged file {where}: {exc.message} "
-            f"(run 'tradestore verify --data-dir {data_dir}', then 'tradestore repair')"
+            f"damaged {'data' if isinstance(data_dir, str) else 'file'} {where}: {exc.message} "
+            f"(run 'tradestore verify {option_of(data_dir)}', then 'tradestore repair')"
         )
     if isinstance(exc, ValidationError):
         return f"invalid input: {exc.message}"
     return exc.message
 
 
-def run_command(coro: Coroutine[Any, Any, _T], data_dir: Path) -> _T:
+def run_command(coro: Coroutine[Any, Any, _T], data_dir: Where) -> _T:
     """Run a command's coroutine; turn user errors into a one-line message and exit code."""
     try:
         return asyncio.run(coro)
@@ -84,9 +106,23 @@ def run_command(coro: Coroutine[Any, Any, _T], data_dir: Path) -> _T:
     except TradingError as exc:
         fail(describe(exc, data_dir))
     except OSError as exc:  # e.g. permission denied on the folder itself
-        fail(f"{exc.strerror or exc} ({exc.filename or data_dir})")
+        fail(f"{exc.strerror or exc} ({exc.filename or shown(data_dir)})")
     except KeyboardInterrupt:
         fail("interrupted", 130)
+
+
+def location_of(data_dir: Path | None, dsn: str | None, *, must_exist: bool) -> Where:
+    """The folder (``--data-dir``) or database (``--dsn``) a command works on, or exit 2."""
+    if dsn is not None and data_dir is not None:
+        fail("give --data-dir or --dsn, not both", EXIT_USAGE)
+    if dsn is not None:
+        if not dsn.startswith(("postgresql://", "postgres://")):
+            fail(f"--dsn: expected a postgresql:// or postgres:// URL, got {dsn!r:.80}",
+                 EXIT_USAGE)
+        return dsn
+    if data_dir is None:
+        fail("give --data-dir FOLDER (or --dsn postgresql://...)", EXIT_USAGE)
+    return check_data_dir(data_dir, must_exist=must_exist)
 
 
 def check_data_dir(data_dir: Path, *, must_exist: bool) -> Path:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from tradestore import FundamentalStore, StockStateStore, StrategyLogStore, TaskStore
-from tradestore.persistence import BaseStore, Problem, RepairReport
+from tradestore._cli.common import Where
+from tradestore.contracts import Store
+from tradestore.persistence import Problem, RepairReport
 
 __all__ = ["STORE_TYPES", "describe_problem", "is_damage", "repair_folder", "verify_folder"]
 
-STORE_TYPES: tuple[Callable[..., BaseStore], ...] = (
+STORE_TYPES: tuple[Callable[..., Store], ...] = (
     TaskStore,
     StockStateStore,
     StrategyLogStore,
@@ -22,8 +23,10 @@ STORE_TYPES: tuple[Callable[..., BaseStore], ...] = (
 )
 
 
-def _present(store: BaseStore) -> bool:
-    return os.path.isdir(store.folder)
+def _present(store: Store) -> bool:
+    """Whether the store has data to check (a PostgreSQL store always may)."""
+    folder = getattr(store, "folder", None)
+    return store.backend != "file" or (folder is not None and os.path.isdir(folder))
 
 
 def is_damage(problem: Problem) -> bool:
@@ -35,6 +38,9 @@ def describe_problem(problem: Problem) -> str:
     """One line naming the file, what is wrong, and what ``repair`` will do about it."""
     if problem.kind == "leftover_temp":
         return f"{problem.path}: leftover of an unfinished write (removed at the next open)"
+    if problem.kind == "invalid_row":
+        return (f"{problem.path}: {problem.detail} (a row tradestore cannot read; fix or "
+                "delete it with SQL: repair deletes nothing)")
     if problem.kind == "newer_version":
         return f"{problem.path}: {problem.detail} (left untouched; upgrade tradestore)"
     outcome = (
@@ -45,7 +51,7 @@ def describe_problem(problem: Problem) -> str:
     return f"{problem.path}: {problem.detail} ({outcome})"
 
 
-async def verify_folder(data_dir: Path) -> list[Problem]:
+async def verify_folder(data_dir: Where) -> list[Problem]:
     """Every problem in every file of every store under ``data_dir``; changes nothing."""
     problems: list[Problem] = []
     for store_type in STORE_TYPES:
@@ -58,7 +64,7 @@ async def verify_folder(data_dir: Path) -> list[Problem]:
     return problems
 
 
-async def repair_folder(data_dir: Path, console: Console) -> RepairReport:
+async def repair_folder(data_dir: Where, console: Console) -> RepairReport:
     """Repair every store under ``data_dir`` with a progress bar; one combined report."""
     total = RepairReport()
     with Progress(

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from pathlib import Path
 
-from tradestore._cli.common import console
+from tradestore._cli.common import Where, console, option_of, shown
 from tradestore._cli.progress import RunProgress, summary_table
 from tradestore._cli.web import dashboard_in_process
 from tradestore.scheduler import (
@@ -24,7 +23,7 @@ __all__ = ["run_scheduler"]
 
 
 async def run_scheduler(
-    data_dir: Path,
+    data_dir: Where,
     *,
     symbols: list[str],
     duration: float | None,
@@ -44,7 +43,7 @@ async def run_scheduler(
             tasks = default_tasks(utc_now(), batch_size=10)
             await stores.tasks.save_many(tasks)
             console.print(
-                f"seeded {len(tasks)} default recurring tasks in {data_dir}", soft_wrap=True
+                f"seeded {len(tasks)} default recurring tasks in {shown(data_dir)}", soft_wrap=True
             )
         console.print(
             f"watchlist: {', '.join(watchlist)}   market: simulated (seed {seed})"
@@ -85,6 +84,6 @@ async def run_scheduler(
                 stats = await (scheduler.run_once() if once else scheduler.run(duration=duration))
     console.print(summary_table(stats, time.monotonic() - began))
     console.print(
-        f"state saved in {data_dir}; 'tradestore status --data-dir {data_dir}' shows it",
+        f"state saved in {shown(data_dir)}; 'tradestore status {option_of(data_dir)}' shows it",
         soft_wrap=True,
     )

@@ -28,8 +28,9 @@ from tradestore import (
     StockSchedulerState,
     StrategyLog,
 )
-from tradestore._cli.common import UserError
+from tradestore._cli.common import UserError, Where
 from tradestore._cli.lenient import ImportOptions, Skipped, decode_records, localize
+from tradestore._cli.transfer_pg import import_database
 from tradestore.scheduler import Stores, open_stores
 
 __all__ = [
@@ -121,7 +122,7 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-async def export_folder(data_dir: Path, out: Path) -> dict[str, int]:
+async def export_folder(data_dir: Where, out: Path) -> dict[str, int]:
     """Write the folder's content to ``out`` (``-`` for stdout is not supported); return counts."""
     async with open_stores(data_dir, read_only=True) as stores:
         document = await read_all(stores)
@@ -243,7 +244,7 @@ def _swap_in(built: Path, target: Path) -> None:
 
 
 async def import_folder(
-    source: Path, data_dir: Path, *, force: bool, options: ImportOptions | None = None
+    source: Path, data_dir: Where, *, force: bool, options: ImportOptions | None = None
 ) -> tuple[dict[str, int], list[Skipped]]:
     """Replace ``data_dir`` (empty, or any with ``force``) by the content of ``source``.
 
@@ -254,6 +255,10 @@ async def import_folder(
     except OSError as exc:
         raise UserError(f"cannot read {source}: {exc.strerror or exc}") from exc
     document, skipped = await asyncio.to_thread(decode_document, data, options)
+    if isinstance(data_dir, str):
+        counts = await import_database(document, data_dir, force=force, write_all=write_all,
+                                       clock=_StampClock())
+        return counts, skipped
     if not await asyncio.to_thread(_is_empty, data_dir):
         if not force:
             raise UserError(

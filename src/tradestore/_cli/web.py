@@ -6,10 +6,9 @@ import asyncio
 import contextlib
 import ipaddress
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tradestore._cli.common import EXIT_USAGE, UserError, console, err_console
+from tradestore._cli.common import EXIT_USAGE, UserError, Where, console, err_console
 from tradestore.scheduler import Scheduler, Stores, open_stores
 
 if TYPE_CHECKING:
@@ -91,7 +90,7 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-async def serve_dashboard(data_dir: Path, host: str, port: int) -> None:
+async def serve_dashboard(data_dir: Where, host: str, port: int) -> None:
     """The body of ``tradestore serve``: read-only stores, the dashboard until Ctrl-C."""
     from tradestore.web._server import make_server  # noqa: PLC0415  # the web extra is optional: imported only when used
 

@@ -63,7 +63,13 @@ def _write_owner(fs: FileSystem, folder: Path) -> None:
     # Through the store's FileSystem, as every other file of the folder is written:
     # a fresh temp file, then a rename (no sync: the record is informational).
     record = LockOwner(pid=os.getpid(), host=socket.gethostname(), since=datetime.now(UTC))
-    fd, tmp = fs.open_temp(folder, "lock-owner")  # removed at the next open if left
+    # A store folder holding collection sub-folders is not scanned for leftovers at
+    # open, so a record left half-written by a failed earlier open is removed here.
+    for name in fs.listdir(folder):
+        if name.startswith(".lock-owner.") and name.endswith(".tmp"):
+            with contextlib.suppress(OSError):
+                fs.unlink(folder / name)
+    fd, tmp = fs.open_temp(folder, "lock-owner")
     try:
         try:
             fs.write(fd, msgspec.json.encode(record))

@@ -67,6 +67,7 @@ class BaseStore:
     """Shared lifecycle of the four stores."""
 
     folder_name: ClassVar[str]
+    backend: ClassVar[str] = "file"
     handle_attrs: ClassVar[frozenset[str]] = frozenset()
     """A subclass's per-handle attributes (its options): never shared between handles.
 
@@ -74,13 +75,14 @@ class BaseStore:
     ``initialize()`` (change objects in place), so that all handles see one state.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913  the documented keyword list, plus exclusive (for PostgreSQL)
         self,
         data_dir: str | os.PathLike[str],
         *,
         durable: bool = True,
         read_only: bool = False,
         clock: Clock | None = None,
+        exclusive: bool = False,
         fs: FileSystem | None = None,
     ) -> None:
         if not isinstance(data_dir, str | os.PathLike):
@@ -92,6 +94,7 @@ class BaseStore:
         self.folder = self.data_dir / self.folder_name
         self.durable = bool(durable)
         self.read_only = bool(read_only)
+        self.exclusive = True  # one writer per folder, always (``exclusive`` is for PostgreSQL)
         self._clock: Clock = clock or _utc_now
         self._fs = fs or FileSystem()
         self._collections: list[Collection[Any]] = []

@@ -25,7 +25,8 @@ class Problem(msgspec.Struct, frozen=True):
     """One file that is not as it should be."""
 
     path: str
-    kind: str  # "damaged", "newer_version", "leftover_temp", "unsynced_tail"
+    kind: str  # "damaged", "newer_version", "leftover_temp", "unsynced_tail";
+    # on PostgreSQL "invalid_row"
     detail: str
     recoverable: bool  # a good previous version exists, or nothing is lost by removing it
 

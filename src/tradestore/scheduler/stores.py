@@ -1,14 +1,14 @@
-"""Open the four stores on one data folder together, and build a handler context from them."""
+"""Open the four stores on one location together, and build a handler context from them."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from tradestore import FundamentalStore, StockStateStore, StrategyLogStore, TaskStore
+from tradestore.contracts import Location, backend_of
 from tradestore.scheduler.context import HandlerContext
 from tradestore.scheduler.market import MarketDataSource
 from tradestore.scheduler.timing import Clock, utc_now
@@ -47,14 +47,18 @@ class Stores:
 
 @contextlib.asynccontextmanager
 async def open_stores(
-    data_dir: str | os.PathLike[str],
+    location: Location,
     *,
     read_only: bool = False,
     durable: bool = True,
     clock: Clock | None = None,
     tz: str | ZoneInfo = "UTC",
 ) -> AsyncIterator[Stores]:
-    """Initialize the four stores on ``data_dir``; close them all on the way out.
+    """Initialize the four stores on ``location``; close them all on the way out.
+
+    ``location`` is a folder, a ``postgresql://`` URL (the four stores then share
+    one connection pool, closed on the way out) or a ``tradestore.postgres.Database``
+    (shared, and left open: its owner closes it).
 
     ``tz`` (an IANA zone name such as ``"Asia/Kolkata"``) is the zone of "today"
     for the stores that have one: StockStateStore (when a check is due),
@@ -65,7 +69,14 @@ async def open_stores(
     :raises ValidationError: ``tz`` is not a known zone (before anything opens).
     """
     zone_info = zone(tz)
+    backend_of(location)  # ValidationError for anything that is not a location
     async with contextlib.AsyncExitStack() as stack:
+        data_dir = location
+        if isinstance(location, str) and backend_of(location) == "postgres":
+            from tradestore.postgres import Database  # noqa: PLC0415  # psycopg is an optional extra
+
+            data_dir = await stack.enter_async_context(
+                Database(location, migrate=not read_only))
         tasks = await stack.enter_async_context(
             TaskStore(data_dir, durable=durable, read_only=read_only, clock=clock)
         )

@@ -1,9 +1,12 @@
-"""The stores: thin domain rules on top of the persistence layer."""
+"""The stores: the contracts (what every backend promises) and the file backend.
 
-from tradestore.stores.fundamental_store import FundamentalStore
-from tradestore.stores.stock_state_store import StockStateStore
-from tradestore.stores.strategy_log_store import StrategyLogStore
-from tradestore.stores.task_store import TaskStore
+``TaskStore(location)`` etc. are the contracts of ``tradestore.contracts``;
+calling one opens the file backend for a folder (``FileTaskStore`` etc.,
+thin domain rules on top of the persistence layer) or the PostgreSQL backend
+for a URL or a ``tradestore.postgres.Database``.
+"""
+
+from tradestore.contracts import FundamentalStore, StockStateStore, StrategyLogStore, TaskStore
 
 __all__ = [
     "FundamentalStore",

@@ -1,4 +1,4 @@
-"""The pure rules of FundamentalStore shared by every backend: same-day analyses."""
+"""The pure rules of FundamentalStore shared by every backend: ranges, staleness, same day."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import datetime as dt
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
-from tradestore.models import FundamentalAnalysis
+from tradestore.errors import ValidationError
+from tradestore.models import FundamentalAnalysis, FundamentalSnapshot
+from tradestore.models._checks import ensure_optional_date
 
-__all__ = ["analysis_day", "same_day_keys"]
+__all__ = ["analysis_day", "check_max_age", "check_range", "is_stale", "same_day_keys"]
 
 
 def analysis_day(analysis: FundamentalAnalysis, tz: ZoneInfo) -> dt.date:
@@ -23,3 +25,25 @@ def same_day_keys(
     the ones ``save_analysis(new, replace_same_day=True)`` replaces."""
     day = analysis_day(new, tz)
     return [key for key, old in history.items() if analysis_day(old, tz) == day]
+
+
+def check_range(start: dt.date | None, end: dt.date | None) -> None:
+    """Raise ``ValidationError`` unless ``start`` and ``end`` are dates (or None) in order."""
+    ensure_optional_date(start, "start")
+    ensure_optional_date(end, "end")
+    if start is not None and end is not None and start > end:
+        raise ValidationError(f"start {start} is after end {end}", field="start")
+
+
+def check_max_age(max_age: object) -> dt.timedelta:
+    """``max_age`` if it is a non-negative timedelta, else ``ValidationError``."""
+    if not isinstance(max_age, dt.timedelta) or max_age < dt.timedelta(0):
+        raise ValidationError(f"max_age: expected a non-negative timedelta, got "
+                              f"{max_age!r:.80}", field="max_age")
+    return max_age
+
+
+def is_stale(latest: FundamentalSnapshot | None, now: dt.datetime,
+             max_age: dt.timedelta) -> bool:
+    """No snapshot, or the latest was fetched more than ``max_age`` before ``now``."""
+    return latest is None or now - latest.fetched_at > max_age

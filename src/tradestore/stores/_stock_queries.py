@@ -33,114 +33,42 @@ class StockQueries:
         def today(self) -> date: ...
 
     async def needs_news_fetch(self, symbol: str) -> bool:
-        """Whether news was not checked within the last ``news_interval_days``.
-
-        :raises ValidationError: ``symbol`` is malformed.
-        :raises StoreClosedError: the store was closed.
-        """
         return await self._needs_one("news", symbol)
 
     async def needs_earnings_fetch(self, symbol: str) -> bool:
-        """Whether earnings were never checked, or ``earnings_interval_days`` ago or more.
-
-        :raises ValidationError: ``symbol`` is malformed.
-        :raises StoreClosedError: the store was closed.
-        """
         return await self._needs_one("earnings", symbol)
 
     async def needs_fundamentals_check(self, symbol: str) -> bool:
-        """Whether fundamentals are flagged, never checked, or checked long enough ago.
-
-        :raises ValidationError: ``symbol`` is malformed.
-        :raises StoreClosedError: the store was closed.
-        """
         return await self._needs_one("fundamentals", symbol)
 
     async def get_stocks_needing_news(
         self, symbols: Iterable[str], *, skip_invalid: bool = False
     ) -> list[str]:
-        """The symbols that need a news fetch, in input order (first occurrence kept).
-
-        With ``skip_invalid=True`` malformed entries are left out and logged (one
-        WARNING per call naming them) instead of failing the whole list.
-
-        :raises ValidationError: ``symbols`` is not an iterable, or (unless
-            ``skip_invalid``) an entry is not a valid symbol.
-        :raises StoreClosedError: the store was closed.
-        """
         return await self._needing("news", symbols, skip_invalid)
 
     async def get_stocks_needing_earnings(
         self, symbols: Iterable[str], *, skip_invalid: bool = False
     ) -> list[str]:
-        """The symbols that need an earnings fetch, in input order (first occurrence kept).
-
-        With ``skip_invalid=True`` malformed entries are left out and logged (one
-        WARNING per call naming them) instead of failing the whole list.
-
-        :raises ValidationError: ``symbols`` is not an iterable, or (unless
-            ``skip_invalid``) an entry is not a valid symbol.
-        :raises StoreClosedError: the store was closed.
-        """
         return await self._needing("earnings", symbols, skip_invalid)
 
     async def get_stocks_needing_fundamentals(
         self, symbols: Iterable[str], *, skip_invalid: bool = False
     ) -> list[str]:
-        """The symbols that need a fundamentals check, in input order (first occurrence kept).
-
-        With ``skip_invalid=True`` malformed entries are left out and logged (one
-        WARNING per call naming them) instead of failing the whole list.
-
-        :raises ValidationError: ``symbols`` is not an iterable, or (unless
-            ``skip_invalid``) an entry is not a valid symbol.
-        :raises StoreClosedError: the store was closed.
-        """
         return await self._needing("fundamentals", symbols, skip_invalid)
 
     async def get_oldest_news_stocks(
         self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
     ) -> list[str]:
-        """Up to ``limit`` symbols: never news-checked first, then oldest check date; equal
-        dates: the check recorded longest ago first, then input order.
-
-        ``skip_invalid=True`` leaves malformed entries out (logged), as for
-        ``get_stocks_needing_*``.
-
-        :raises ValidationError: ``limit`` is negative, or (unless ``skip_invalid``)
-            a symbol is malformed.
-        :raises StoreClosedError: the store was closed.
-        """
         return await self._oldest("news", symbols, limit, skip_invalid)
 
     async def get_oldest_earnings_stocks(
         self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
     ) -> list[str]:
-        """Up to ``limit`` symbols: never earnings-checked first, then oldest; equal dates:
-        the check recorded longest ago first, then input order.
-
-        ``skip_invalid=True`` leaves malformed entries out (logged), as for
-        ``get_stocks_needing_*``.
-
-        :raises ValidationError: ``limit`` is negative, or (unless ``skip_invalid``)
-            a symbol is malformed.
-        :raises StoreClosedError: the store was closed.
-        """
         return await self._oldest("earnings", symbols, limit, skip_invalid)
 
     async def get_oldest_fundamentals_stocks(
         self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
     ) -> list[str]:
-        """Up to ``limit`` symbols: never fundamentals-checked first, then oldest; equal
-        dates: the check recorded longest ago first, then input order.
-
-        ``skip_invalid=True`` leaves malformed entries out (logged), as for
-        ``get_stocks_needing_*``.
-
-        :raises ValidationError: ``limit`` is negative, or (unless ``skip_invalid``)
-            a symbol is malformed.
-        :raises StoreClosedError: the store was closed.
-        """
         return await self._oldest("fundamentals", symbols, limit, skip_invalid)
 
     async def _needs_one(self, kind: str, symbol: object) -> bool:

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tradestore.errors import ValidationError
 from tradestore.models import StockSchedulerState
-from tradestore.models._checks import ensure_symbol
+from tradestore.models._checks import ensure_bool, ensure_symbol
 
 __all__ = [
     "CHECKED_AT",
     "KINDS",
     "PARTITIONS",
     "SymbolKeys",
+    "distinct_symbols",
     "is_due",
     "oldest_first",
     "partition",
     "zone",
 ]
 
+_log = logging.getLogger(__name__)
 PARTITIONS = 1024
 KINDS = {  # kind of fetch -> the state field holding the date of the last one
     "news": "last_news_check",
@@ -110,3 +113,28 @@ def oldest_first(
         return (True, last, _LONG_AGO if at is None else at, index)
 
     return [found[i][0] for i in sorted(range(len(found)), key=rank)[:limit]]
+
+
+def distinct_symbols(symbols: object, skip_invalid: object = False) -> list[str]:
+    """The normalised symbols of ``symbols``, first occurrence kept (batch queries' input).
+
+    With ``skip_invalid`` malformed entries are left out and logged (one WARNING
+    naming them); otherwise the first raises ``ValidationError``.
+    """
+    if isinstance(symbols, str | bytes) or not isinstance(symbols, Iterable):
+        raise ValidationError("symbols: expected an iterable of symbols (not a str)",
+                              field="symbols")
+    skip = ensure_bool(skip_invalid, "skip_invalid")
+    keys: dict[str, None] = {}
+    skipped: list[object] = []
+    for symbol in symbols:
+        try:
+            keys.setdefault(ensure_symbol(symbol))
+        except ValidationError:
+            if not skip:
+                raise
+            skipped.append(symbol)
+    if skipped:
+        _log.warning("skipped %d invalid symbol(s): %s", len(skipped),
+                     ", ".join(f"{s!r:.40}" for s in skipped[:10]))
+    return list(keys)

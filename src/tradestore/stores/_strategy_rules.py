@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from tradestore.models import StrategyLog
+from tradestore.models._checks import ensure_non_negative_int
 from tradestore.models._copies import copy_json
 from tradestore.models.strategy import merge_token_usage
 
-__all__ = ["MERGED_LISTS", "TOP_ITEMS", "extend_unique", "merge_logs", "month_of", "top_items"]
+__all__ = ["MERGED_LISTS", "TOP_ITEMS", "extend_unique", "insights", "merge_logs", "month_of",
+           "recent_span", "top_items"]
 
 TOP_ITEMS = 5
 MERGED_LISTS = ("what_worked", "what_didnt_work", "market_observations")
@@ -78,3 +81,25 @@ def merge_logs(
     merged.updated_at = now
     merged.validate()
     return merged
+
+
+def recent_span(today: dt.date, days: object) -> tuple[dt.date, dt.date]:
+    """The dates of "the last ``days`` days": ``today - days`` through ``today``.
+
+    :raises ValidationError: ``days`` is not a non-negative int.
+    """
+    span = ensure_non_negative_int(days, "days")
+    try:
+        return today - dt.timedelta(days=span), today
+    except OverflowError:
+        return dt.date.min, today
+
+
+def insights(logs: Sequence[StrategyLog], days: int) -> dict[str, Any]:
+    """``get_insights``: the top what_worked / what_didnt_work items, the latest focus."""
+    return {
+        "period_days": days,
+        "top_working_strategies": top_items(log.what_worked for log in logs),
+        "top_failing_approaches": top_items(log.what_didnt_work for log in logs),
+        "most_recent_focus": list(logs[-1].tomorrows_focus) if logs else [],
+    }

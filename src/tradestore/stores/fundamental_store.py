@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
+from tradestore.contracts import FundamentalStore
 from tradestore.errors import ValidationError
 from tradestore.models import EarningsReport, FundamentalAnalysis, FundamentalSnapshot, NewsItem
 from tradestore.models._checks import (
@@ -24,18 +25,22 @@ from tradestore.models._checks import (
     ensure_bool,
     ensure_non_negative_int,
     ensure_optional_aware,
-    ensure_optional_date,
     ensure_symbol,
 )
 from tradestore.persistence import BaseStore, Clock
-from tradestore.persistence._collection import Txn
+from tradestore.persistence._changes import Txn
 from tradestore.persistence._fs import FileSystem
 from tradestore.stores._doc_index import DocIndex
-from tradestore.stores._fundamental_rules import same_day_keys
+from tradestore.stores._fundamental_rules import (
+    check_max_age,
+    check_range,
+    is_stale,
+    same_day_keys,
+)
 from tradestore.stores._news import NewsArchive
 from tradestore.stores._stock_rules import zone
 
-__all__ = ["FundamentalStore"]
+__all__ = ["FileFundamentalStore"]
 
 _log = logging.getLogger(__name__)
 
@@ -48,19 +53,8 @@ def _parse_year(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _check_range(start: dt.date | None, end: dt.date | None) -> None:
-    ensure_optional_date(start, "start")
-    ensure_optional_date(end, "end")
-    if start is not None and end is not None and start > end:
-        raise ValidationError(f"start {start} is after end {end}", field="start")
-
-
-class FundamentalStore(BaseStore):
-    """Snapshots, earnings, news and analyses per symbol, with latest and history queries.
-
-    :raises StoreClosedError: from any method after ``close()``.
-    :raises StoreIOError: from any method, on an operating-system error.
-    """
+class FileFundamentalStore(BaseStore, FundamentalStore):
+    """Snapshots, earnings, news and analyses per symbol, with latest and history queries."""
 
     folder_name = "fundamentals"
     handle_attrs: ClassVar[frozenset[str]] = frozenset({"tz"})
@@ -73,6 +67,7 @@ class FundamentalStore(BaseStore):
         durable: bool = True,
         read_only: bool = False,
         clock: Clock | None = None,
+        exclusive: bool = False,
         fs: FileSystem | None = None,
     ) -> None:
         self.tz = zone(tz)  # whose calendar day save_analysis(replace_same_day=True) uses
@@ -92,10 +87,7 @@ class FundamentalStore(BaseStore):
         return self._years.get()
 
     async def reload(self) -> None:
-        """Re-read the files (for a read-only store, see the writer's latest commits).
-
-        :raises StoreError: a file could not be read or is damaged beyond recovery.
-        """
+        """Also forget the document indexes built from the files."""
         async with self._news.lock:
             await super().reload()
             self._years.reset()
@@ -104,11 +96,6 @@ class FundamentalStore(BaseStore):
     # -- snapshots -------------------------------------------------------------------------
 
     async def save_fundamentals(self, snapshot: FundamentalSnapshot) -> None:
-        """Store ``snapshot`` under (symbol, as_of), replacing any snapshot with that key.
-
-        :raises ValidationError: ``snapshot`` is not a valid FundamentalSnapshot.
-        :raises StoreError: the store is read-only or the write failed.
-        """
         await self._ready()
         self._check_writable()
         snap = FundamentalSnapshot.checked(snapshot, "snapshot", self.now())
@@ -121,10 +108,6 @@ class FundamentalStore(BaseStore):
         self._snapshot_years().setdefault(snap.symbol, set()).add(snap.as_of.year)
 
     async def get_latest_fundamentals(self, symbol: str) -> FundamentalSnapshot | None:
-        """The snapshot of ``symbol`` with the greatest as_of, or None.
-
-        :raises ValidationError: malformed symbol.
-        """
         await self._ready()
         sym = ensure_symbol(symbol)
         for year in sorted(self._snapshot_years().get(sym, ()), reverse=True):
@@ -136,13 +119,9 @@ class FundamentalStore(BaseStore):
     async def get_fundamentals_history(
         self, symbol: str, start: dt.date | None = None, end: dt.date | None = None
     ) -> list[FundamentalSnapshot]:
-        """Snapshots of ``symbol`` with as_of in ``start`` .. ``end`` (inclusive), oldest first.
-
-        :raises ValidationError: malformed symbol, non-date bounds, or start after end.
-        """
         await self._ready()
         sym = ensure_symbol(symbol)
-        _check_range(start, end)
+        check_range(start, end)
         lo = start.isoformat() if start else ""
         hi = end.isoformat() if end else "~"
         found: list[tuple[str, FundamentalSnapshot]] = []
@@ -155,24 +134,12 @@ class FundamentalStore(BaseStore):
         return [rec.clone() for _, rec in found]
 
     async def is_stale(self, symbol: str, max_age: dt.timedelta) -> bool:
-        """True if ``symbol`` has no snapshot or its latest was fetched more than max_age ago.
-
-        :raises ValidationError: malformed symbol, or ``max_age`` not a non-negative timedelta.
-        """
-        if not isinstance(max_age, dt.timedelta) or max_age < dt.timedelta(0):
-            raise ValidationError(f"max_age: expected a non-negative timedelta, got "
-                                  f"{max_age!r:.80}", field="max_age")
-        latest = await self.get_latest_fundamentals(symbol)
-        return latest is None or self.now() - latest.fetched_at > max_age
+        age = check_max_age(max_age)
+        return is_stale(await self.get_latest_fundamentals(symbol), self.now(), age)
 
     # -- earnings --------------------------------------------------------------------------
 
     async def save_earnings(self, report: EarningsReport) -> None:
-        """Store ``report`` under (symbol, fiscal_period), replacing any report with that key.
-
-        :raises ValidationError: ``report`` is not a valid EarningsReport.
-        :raises StoreError: the store is read-only or the write failed.
-        """
         await self._ready()
         self._check_writable()
         rep = EarningsReport.checked(report, "report", self.now())
@@ -183,10 +150,6 @@ class FundamentalStore(BaseStore):
         await self._earnings.mutate([rep.symbol], put)
 
     async def get_earnings_history(self, symbol: str) -> list[EarningsReport]:
-        """Every report of ``symbol``, by report_date (then fiscal period).
-
-        :raises ValidationError: malformed symbol.
-        """
         await self._ready()
         sym = ensure_symbol(symbol)
         recs = await self._earnings.records(sym)
@@ -194,10 +157,6 @@ class FundamentalStore(BaseStore):
         return [rec.clone() for rec in ordered]
 
     async def get_latest_earnings(self, symbol: str) -> EarningsReport | None:
-        """The report of ``symbol`` with the greatest report_date, or None.
-
-        :raises ValidationError: malformed symbol.
-        """
         history = await self.get_earnings_history(symbol)
         return history[-1] if history else None
 
@@ -206,16 +165,6 @@ class FundamentalStore(BaseStore):
     async def save_analysis(
         self, analysis: FundamentalAnalysis, *, replace_same_day: bool = False
     ) -> None:
-        """Add ``analysis`` to its symbol's history (same analyzed_at replaces).
-
-        With ``replace_same_day=True`` the symbol keeps one analysis per calendar
-        day in the store's ``tz``: the ones made earlier that day are removed in
-        the same atomic write.
-
-        :raises ValidationError: ``analysis`` is not a valid FundamentalAnalysis or
-            ``replace_same_day`` is not a bool.
-        :raises StoreError: the store is read-only or the write failed.
-        """
         await self._ready()
         self._check_writable()
         ana = FundamentalAnalysis.checked(analysis, "analysis", self.now())
@@ -230,20 +179,12 @@ class FundamentalStore(BaseStore):
         await self._analyses.mutate([ana.symbol], put)
 
     async def get_analysis_history(self, symbol: str) -> list[FundamentalAnalysis]:
-        """Every analysis of ``symbol``, oldest first.
-
-        :raises ValidationError: malformed symbol.
-        """
         await self._ready()
         sym = ensure_symbol(symbol)
         recs = await self._analyses.records(sym)
         return [recs[key].clone() for key in sorted(recs)]
 
     async def get_latest_analysis(self, symbol: str) -> FundamentalAnalysis | None:
-        """The analysis of ``symbol`` with the greatest analyzed_at, or None.
-
-        :raises ValidationError: malformed symbol.
-        """
         await self._ready()
         sym = ensure_symbol(symbol)
         recs = await self._analyses.records(sym)
@@ -252,13 +193,6 @@ class FundamentalStore(BaseStore):
     # -- news ------------------------------------------------------------------------------
 
     async def save_news(self, items: Iterable[NewsItem]) -> int:
-        """Store the items whose id is new (first one wins in the batch); return how many.
-
-        All new items are committed in one write.
-
-        :raises ValidationError: ``items`` is not an iterable of valid NewsItems.
-        :raises StoreError: the store is read-only or the write failed.
-        """
         await self._ready()
         self._check_writable()
         if isinstance(items, NewsItem | str | bytes) or not isinstance(items, Iterable):
@@ -271,13 +205,6 @@ class FundamentalStore(BaseStore):
         self, symbol: str | None = None, *, since: dt.datetime | None = None,
         limit: int | None = None,
     ) -> list[NewsItem]:
-        """Stored news newest first (published_at descending, then id), filtered and limited.
-
-        Only items of ``symbol`` (when given) published at or after ``since``
-        (when given), at most ``limit`` of them.
-
-        :raises ValidationError: malformed symbol, naive ``since`` or a negative ``limit``.
-        """
         await self._ready()
         sym = None if symbol is None else ensure_symbol(symbol)
         since = ensure_optional_aware(since, "since")
@@ -286,11 +213,6 @@ class FundamentalStore(BaseStore):
         return await self._news.query(sym, since, limit)
 
     async def prune_news(self, before: dt.datetime) -> int:
-        """Remove news published before ``before``; return how many were removed.
-
-        :raises ValidationError: ``before`` is not an aware datetime.
-        :raises StoreError: the store is read-only or the write failed.
-        """
         await self._ready()
         self._check_writable()
         return await self._news.prune(ensure_aware(before, "before"))
@@ -298,12 +220,6 @@ class FundamentalStore(BaseStore):
     # -- everything ------------------------------------------------------------------------
 
     async def symbols(self) -> list[str]:
-        """Every symbol with a snapshot, an earnings report, a news item or an analysis, sorted.
-
-        The first call loads the whole news collection.
-
-        :raises StoreError: a document could not be read.
-        """
         await self._ready()
         found = {s for s, years in self._snapshot_years().items() if years}
         found.update(self._earnings.doc_ids(), self._analyses.doc_ids())

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
+from tradestore.contracts import StockStateStore
 from tradestore.errors import ValidationError
 from tradestore.models import StockSchedulerState
 from tradestore.models._checks import (
@@ -30,7 +31,7 @@ from tradestore.persistence._fs import FileSystem
 from tradestore.stores._stock_queries import StockQueries
 from tradestore.stores._stock_rules import SymbolKeys, zone
 
-__all__ = ["StockStateStore"]
+__all__ = ["FileStockStateStore"]
 
 _log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def _assign(state: StockSchedulerState, fields: dict[str, object]) -> None:
         setattr(state, name, value)
 
 
-class StockStateStore(StockQueries, BaseStore):
+class FileStockStateStore(StockQueries, BaseStore, StockStateStore):
     """When the scheduler last fetched each kind of data for each symbol."""
 
     folder_name = "stock_state"
@@ -60,6 +61,7 @@ class StockStateStore(StockQueries, BaseStore):
         durable: bool = True,
         read_only: bool = False,
         clock: Clock | None = None,
+        exclusive: bool = False,
         fs: FileSystem | None = None,
     ) -> None:
         self.tz = zone(tz)
@@ -79,17 +81,11 @@ class StockStateStore(StockQueries, BaseStore):
         self._key = SymbolKeys()
 
     def today(self) -> date:
-        """The calendar date in the store's zone at the store clock's current time."""
         return self.now().astimezone(self.tz).date()
 
     # -- reads ------------------------------------------------------------------------------
 
     async def get_state(self, symbol: str) -> StockSchedulerState:
-        """A copy of the symbol's state, or a default one (nothing is written) if unknown.
-
-        :raises ValidationError: ``symbol`` is malformed.
-        :raises StoreClosedError: the store was closed.
-        """
         if self._state != "open":  # checked inline: this is the scheduler's hottest call
             await self._ready()
         sym, doc = self._key(symbol)
@@ -101,10 +97,6 @@ class StockStateStore(StockQueries, BaseStore):
         return state.clone()
 
     async def all_states(self) -> dict[str, StockSchedulerState]:
-        """Copies of every stored state, keyed by symbol in symbol order.
-
-        :raises StoreClosedError: the store was closed.
-        """
         await self._ready()
         await self._states.load_all()
         found: dict[str, StockSchedulerState] = {}
@@ -116,72 +108,34 @@ class StockStateStore(StockQueries, BaseStore):
     # -- writes -----------------------------------------------------------------------------
 
     async def update_news_check(self, symbol: str, check_date: date | None = None) -> None:
-        """Record a news check on ``check_date`` (default: today in the store's zone).
-
-        The store clock's time is kept too (``last_news_checked_at``): it breaks ties
-        among equal dates in ``get_oldest_news_stocks``.
-
-        :raises ValidationError: ``symbol`` or ``check_date`` is invalid.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._set(symbol, last_news_check=self._day(check_date),
                         last_news_checked_at=self.now())
 
     async def update_earnings_check(self, symbol: str, check_date: date | None = None) -> None:
-        """Record an earnings check on ``check_date`` (default: today in the store's zone).
-
-        :raises ValidationError: ``symbol`` or ``check_date`` is invalid.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._set(symbol, last_earnings_check=self._day(check_date),
                         last_earnings_checked_at=self.now())
 
     async def update_fundamentals_check(
         self, symbol: str, check_date: date | None = None
     ) -> None:
-        """Record a fundamentals check (default: today) and clear the recheck flag.
-
-        :raises ValidationError: ``symbol`` or ``check_date`` is invalid.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._set(symbol, last_fundamentals_check=self._day(check_date),
                         last_fundamentals_checked_at=self.now(),
                         needs_fundamentals_recheck=False)
 
     async def flag_fundamentals_recheck(self, symbol: str) -> None:
-        """Mark the symbol's fundamentals as needing a check regardless of the interval.
-
-        :raises ValidationError: ``symbol`` is malformed.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._set(symbol, needs_fundamentals_recheck=True)
 
     async def update_analysis_check(
         self, symbol: str, check_time: datetime | None = None
     ) -> None:
-        """Record an analysis at ``check_time`` (default: now).
-
-        :raises ValidationError: ``symbol`` is malformed or ``check_time`` is naive.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         at = self.now() if check_time is None else ensure_aware(check_time, "check_time")
         await self._set(symbol, last_analysis_check=at)
 
     async def update_portfolio_update(self, symbol: str, when: datetime | None = None) -> None:
-        """Record a portfolio update at ``when`` (default: now).
-
-        :raises ValidationError: ``symbol`` is malformed or ``when`` is naive.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         at = self.now() if when is None else ensure_aware(when, "when")
         await self._set(symbol, last_portfolio_update=at)
 
     async def record_fetch(self, symbol: str, *, ok: bool) -> None:
-        """Count one fetch for the symbol, and one error too when ``ok`` is False.
-
-        :raises ValidationError: ``symbol`` is malformed or ``ok`` is not a bool.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         errors = 0 if ensure_bool(ok, "ok") else 1
 
         def edit(state: StockSchedulerState) -> None:
@@ -191,19 +145,9 @@ class StockStateStore(StockQueries, BaseStore):
         await self._change(symbol, edit)
 
     async def save_state(self, state: StockSchedulerState) -> None:
-        """Insert or replace one whole state as given (``updated_at`` included): for restores.
-
-        :raises ValidationError: ``state`` is not a valid StockSchedulerState.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self.save_states([state])
 
     async def save_states(self, states: Iterable[StockSchedulerState]) -> None:
-        """Insert or replace whole states in one atomic write (a later duplicate wins).
-
-        :raises ValidationError: an item is not a valid StockSchedulerState.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._ready()
         self._check_writable()
         if isinstance(states, StockSchedulerState) or not isinstance(states, Iterable):
@@ -224,11 +168,6 @@ class StockStateStore(StockQueries, BaseStore):
             await self._states.mutate({doc for doc, _ in staged.values()}, apply)
 
     async def delete(self, symbol: str) -> bool:
-        """Forget the symbol's state; True if there was one. Durable when this returns.
-
-        :raises ValidationError: ``symbol`` is malformed.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._ready()
         self._check_writable()
         sym, doc = self._key(symbol)

@@ -14,18 +14,19 @@ import os
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from tradestore.contracts import StrategyLogStore
 from tradestore.errors import ValidationError
 from tradestore.models import PerformanceSummary, StrategyLog
 from tradestore.models._checks import ensure_date, ensure_non_negative_int, ensure_strategy_name
 from tradestore.persistence import BaseStore, Clock
-from tradestore.persistence._collection import Txn
+from tradestore.persistence._changes import Txn
 from tradestore.persistence._fs import FileSystem
 from tradestore.stores._doc_index import DocIndex
 from tradestore.stores._stock_rules import zone
-from tradestore.stores._strategy_rules import merge_logs, top_items
+from tradestore.stores._strategy_rules import insights, merge_logs, recent_span
 from tradestore.stores._strategy_rules import month_of as _month
 
-__all__ = ["StrategyLogStore"]
+__all__ = ["FileStrategyLogStore"]
 
 _log = logging.getLogger(__name__)
 
@@ -34,12 +35,8 @@ def _parse_month(text: str) -> str | None:
     return text if len(text) == 7 else None
 
 
-class StrategyLogStore(BaseStore):
-    """Daily logs per strategy, merged per day, with period queries and summaries.
-
-    :raises StoreClosedError: from any method after ``close()``.
-    :raises StoreIOError: from any method, on an operating-system error.
-    """
+class FileStrategyLogStore(BaseStore, StrategyLogStore):
+    """Daily logs per strategy, merged per day, with period queries and summaries."""
 
     folder_name = "strategy_logs"
     handle_attrs: ClassVar[frozenset[str]] = frozenset({"tz"})
@@ -52,6 +49,7 @@ class StrategyLogStore(BaseStore):
         durable: bool = True,
         read_only: bool = False,
         clock: Clock | None = None,
+        exclusive: bool = False,
         fs: FileSystem | None = None,
     ) -> None:
         self.tz = zone(tz)
@@ -67,10 +65,6 @@ class StrategyLogStore(BaseStore):
         return self._index.get()
 
     def today(self) -> dt.date:
-        """Today's date in the store's time zone, by its clock.
-
-        :raises ValidationError: the clock returned a naive datetime.
-        """
         return self.now().astimezone(self.tz).date()
 
     async def _period(self, strategy: str, start: dt.date, end: dt.date) -> list[StrategyLog]:
@@ -88,31 +82,16 @@ class StrategyLogStore(BaseStore):
         """Cached logs from ``days`` days before today through today (not copies)."""
         await self._ready()
         strategy = ensure_strategy_name(strategy_type)
-        span = _check_days(days)
-        today = self.today()
-        return await self._period(strategy, _days_before(today, span), today)
+        return await self._period(strategy, *recent_span(self.today(), days))
 
     async def reload(self) -> None:
-        """Re-read the files (for a read-only store, see the writer's latest commits).
-
-        :raises StoreError: a file could not be read or is damaged beyond recovery.
-        """
+        """Also forget the document indexes built from the files."""
         await super().reload()
         self._index.reset()
 
     # -- writing ---------------------------------------------------------------------------
 
     async def add_log(self, strategy_type: str, log: StrategyLog) -> StrategyLog:
-        """Add ``log`` for its day, merging into the day's log; return the stored log.
-
-        Lists are extended without repeats (``tomorrows_focus`` is replaced),
-        counts and P&L summed, token usage counts summed and its limits replaced
-        (the rule is in docs/reference.md), metadata updated key by key;
-        ``created_at`` is set on the first add and ``updated_at`` on every add.
-
-        :raises ValidationError: bad strategy name or log, or a log naming another strategy.
-        :raises StoreError: the store is read-only or the write failed.
-        """
         await self._ready()
         self._check_writable()
         strategy = ensure_strategy_name(strategy_type)
@@ -135,11 +114,6 @@ class StrategyLogStore(BaseStore):
         return await self._logs.mutate([doc], merge)
 
     async def prune(self, before: dt.date) -> int:
-        """Remove every log dated before ``before``; return how many were removed.
-
-        :raises ValidationError: ``before`` is not a date.
-        :raises StoreError: the store is read-only or the write failed.
-        """
         await self._ready()
         self._check_writable()
         limit = ensure_date(before, "before")
@@ -164,10 +138,6 @@ class StrategyLogStore(BaseStore):
     # -- reading ---------------------------------------------------------------------------
 
     async def get_log(self, strategy_type: str, day: dt.date) -> StrategyLog | None:
-        """The log of ``strategy_type`` for ``day``, or None.
-
-        :raises ValidationError: bad strategy name or ``day`` not a date.
-        """
         await self._ready()
         strategy = ensure_strategy_name(strategy_type)
         day = ensure_date(day, "day")
@@ -177,20 +147,12 @@ class StrategyLogStore(BaseStore):
         return rec.clone() if rec is not None else None
 
     async def get_today_log(self, strategy_type: str) -> StrategyLog | None:
-        """The log of ``strategy_type`` for today (in the store's time zone), or None.
-
-        :raises ValidationError: bad strategy name.
-        """
         await self._ready()
         return await self.get_log(strategy_type, self.today())
 
     async def get_logs_for_period(
         self, strategy_type: str, start_date: dt.date, end_date: dt.date
     ) -> list[StrategyLog]:
-        """Logs dated ``start_date`` .. ``end_date`` inclusive, oldest first.
-
-        :raises ValidationError: bad strategy name, non-date bounds, or start after end.
-        """
         await self._ready()
         strategy = ensure_strategy_name(strategy_type)
         start = ensure_date(start_date, "start_date")
@@ -201,19 +163,9 @@ class StrategyLogStore(BaseStore):
         return [rec.clone() for rec in await self._period(strategy, start, end)]
 
     async def get_recent_logs(self, strategy_type: str, days: int = 30) -> list[StrategyLog]:
-        """Logs dated from ``days`` days before today through today, oldest first.
-
-        :raises ValidationError: bad strategy name or ``days`` not a non-negative int.
-        """
         return [rec.clone() for rec in await self._recent(strategy_type, days)]
 
     async def get_last_logs(self, strategy_type: str, n: int) -> list[StrategyLog]:
-        """The newest ``n`` logs by date, whatever their dates, newest first.
-
-        Reads the strategy's months newest first and stops as soon as it has ``n``.
-
-        :raises ValidationError: bad strategy name or ``n`` not a non-negative int.
-        """
         await self._ready()
         strategy = ensure_strategy_name(strategy_type)
         count = ensure_non_negative_int(n, "n")
@@ -228,33 +180,14 @@ class StrategyLogStore(BaseStore):
     async def get_performance_summary(
         self, strategy_type: str, days: int = 30
     ) -> PerformanceSummary:
-        """Totals over the recent logs; win_rate = wins / (wins + losses) * 100.
-
-        :raises ValidationError: bad strategy name or ``days``.
-        """
         logs = await self._recent(strategy_type, days)
         return PerformanceSummary.from_logs(logs, days)
 
     async def get_insights(self, strategy_type: str, days: int = 30) -> dict[str, Any]:
-        """The five most frequent what_worked / what_didnt_work items and the latest focus.
-
-        Ties are broken by first appearance, scanning the logs oldest first.
-
-        :raises ValidationError: bad strategy name or ``days``.
-        """
         logs = await self._recent(strategy_type, days)
-        return {
-            "period_days": days,
-            "top_working_strategies": top_items(log.what_worked for log in logs),
-            "top_failing_approaches": top_items(log.what_didnt_work for log in logs),
-            "most_recent_focus": list(logs[-1].tomorrows_focus) if logs else [],
-        }
+        return insights(logs, days)
 
     async def strategy_types(self) -> list[str]:
-        """The strategies that have at least one log, sorted.
-
-        :raises StoreError: a document could not be read.
-        """
         await self._ready()
         names: list[str] = []
         for name, months in sorted(self._months().items()):
@@ -263,14 +196,3 @@ class StrategyLogStore(BaseStore):
                     names.append(name)
                     break
         return names
-
-
-def _check_days(days: object) -> int:
-    return ensure_non_negative_int(days, "days")
-
-
-def _days_before(day: dt.date, span: int) -> dt.date:
-    try:
-        return day - dt.timedelta(days=span)
-    except OverflowError:
-        return dt.date.min

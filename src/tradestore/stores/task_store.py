@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from tradestore.contracts import TaskStore
 from tradestore.errors import NotFoundError, ValidationError
 from tradestore.models import BackgroundTask, SchedulerHeartbeat, TaskStatus
 from tradestore.models._checks import (
@@ -33,7 +34,7 @@ from tradestore.stores._heartbeats import HeartbeatBook
 from tradestore.stores._task_claims import FileClaims
 from tradestore.stores._task_rules import checked_changes, due_order, is_due
 
-__all__ = ["TaskStore"]
+__all__ = ["FileTaskStore"]
 
 _log = logging.getLogger(__name__)
 _PARTITIONS = 16
@@ -44,7 +45,7 @@ def _partition(task_id: str) -> str:
     return f"{zlib.crc32(task_id.encode()) % _PARTITIONS:x}"
 
 
-class TaskStore(FileClaims, BaseStore):
+class FileTaskStore(FileClaims, BaseStore, TaskStore):
     """Background tasks keyed by ``task_id``; reads return copies."""
 
     folder_name = "tasks"
@@ -57,6 +58,7 @@ class TaskStore(FileClaims, BaseStore):
         durable: bool = True,
         read_only: bool = False,
         clock: Clock | None = None,
+        exclusive: bool = False,
         fs: FileSystem | None = None,
     ) -> None:
         super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs)
@@ -67,11 +69,6 @@ class TaskStore(FileClaims, BaseStore):
         self._claimants: set[str] = set()  # owners that claimed through this open store
 
     async def save(self, task: BackgroundTask) -> None:
-        """Insert or replace ``task`` (a copy is stored); durable when this returns.
-
-        :raises ValidationError: ``task`` is not a valid BackgroundTask.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._ready()
         self._check_writable()
         stored = BackgroundTask.checked(task, "task", self.now())
@@ -84,11 +81,6 @@ class TaskStore(FileClaims, BaseStore):
         await self._tasks.mutate((doc,), apply)
 
     async def save_many(self, tasks: Iterable[BackgroundTask]) -> None:
-        """Insert or replace every task in one atomic write (a later duplicate id wins).
-
-        :raises ValidationError: any task is invalid (then none is saved).
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._ready()
         self._check_writable()
         stored = {t.task_id: t for t in self._checked_many(tasks)}
@@ -103,26 +95,9 @@ class TaskStore(FileClaims, BaseStore):
         await self._tasks.mutate({doc for doc, _, _ in placed}, apply)
 
     async def ensure(self, task: BackgroundTask) -> bool:
-        """Insert ``task`` unless a task with its id exists; True if it was inserted.
-
-        For seeding: the check and the insert are one atomic step under the store's
-        lock, so a restart or a concurrent caller never duplicates the task nor
-        overwrites one already stored (whatever its state). Durable when this returns.
-
-        :raises ValidationError: ``task`` is not a valid BackgroundTask.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         return bool(await self.ensure_many([task]))
 
     async def ensure_many(self, tasks: Iterable[BackgroundTask]) -> list[str]:
-        """Insert each task whose id is not stored yet, in one atomic write.
-
-        Returns the ids inserted, in input order (the first of duplicate ids wins);
-        stored tasks are left exactly as they are.
-
-        :raises ValidationError: any task is invalid (then none is inserted).
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._ready()
         self._check_writable()
         staged: dict[str, BackgroundTask] = {}
@@ -145,22 +120,12 @@ class TaskStore(FileClaims, BaseStore):
         return added
 
     async def get(self, task_id: str) -> BackgroundTask | None:
-        """A copy of the task, or None if there is none.
-
-        :raises ValidationError: ``task_id`` is malformed.
-        :raises StoreClosedError: the store was closed.
-        """
         await self._ready()
         key = ensure_task_id(task_id)
         task = await self._tasks.get(_partition(key), key)
         return None if task is None else task.clone()
 
     async def delete(self, task_id: str) -> bool:
-        """Remove a task; True if it existed. Durable when this returns.
-
-        :raises ValidationError: ``task_id`` is malformed.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._ready()
         self._check_writable()
         key = ensure_task_id(task_id)
@@ -177,13 +142,6 @@ class TaskStore(FileClaims, BaseStore):
         return removed
 
     async def update(self, task_id: str, **changes: Any) -> BackgroundTask:
-        """Change some fields of a stored task; returns a copy of the updated task.
-
-        :raises ValidationError: ``task_id`` is malformed, a field name is unknown,
-            or a new value is invalid.
-        :raises NotFoundError: no task has this id.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._ready()
         self._check_writable()
         key = ensure_task_id(task_id)
@@ -209,13 +167,6 @@ class TaskStore(FileClaims, BaseStore):
         self, *, active_only: bool = False, task_type: str | None = None,
         status: TaskStatus | str | None = None,
     ) -> list[BackgroundTask]:
-        """Copies of the tasks, by task_id, optionally only active ones, of one type or
-        with one status (a TaskStatus or its value).
-
-        :raises ValidationError: ``task_type`` is not a valid identifier or ``status``
-            is not a task status.
-        :raises StoreClosedError: the store was closed.
-        """
         await self._ready()
         if task_type is not None:
             task_type = str(ensure_identifier(task_type, "task_type"))
@@ -230,10 +181,6 @@ class TaskStore(FileClaims, BaseStore):
         return [task.clone() for task in found]
 
     async def count_by_status(self, *, active_only: bool = False) -> dict[TaskStatus, int]:
-        """How many tasks have each status (every TaskStatus is a key, 0 when none).
-
-        :raises StoreClosedError: the store was closed.
-        """
         await self._ready()
         active = bool(active_only)
         return count_statuses(t for t in await self._all() if not active or t.is_active)
@@ -241,14 +188,6 @@ class TaskStore(FileClaims, BaseStore):
     async def due_tasks(
         self, now: datetime | None = None, *, limit: int | None = None
     ) -> list[BackgroundTask]:
-        """Copies of the active PENDING tasks whose run time is at or before ``now``.
-
-        The run time is ``next_execution``, else ``execute_at``; the order is
-        priority (CRITICAL first), then run time, then task_id.
-
-        :raises ValidationError: ``now`` is naive or ``limit`` is negative.
-        :raises StoreClosedError: the store was closed.
-        """
         await self._ready()
         at = self.now() if now is None else ensure_aware(now, "now")
         cap = None if limit is None else ensure_non_negative_int(limit, "limit")
@@ -259,39 +198,20 @@ class TaskStore(FileClaims, BaseStore):
     # -- heartbeats ------------------------------------------------------------------------
 
     async def record_heartbeat(self, beat: SchedulerHeartbeat) -> None:
-        """Insert or replace the heartbeat of ``beat.scheduler_id``; durable when this returns.
-
-        :raises ValidationError: ``beat`` is not a valid SchedulerHeartbeat.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._ready()
         self._check_writable()
         await self._beats.record(SchedulerHeartbeat.checked(beat, "beat", self.now()))
 
     async def heartbeats(self) -> list[SchedulerHeartbeat]:
-        """Copies of every scheduler's heartbeat, newest ``last_beat`` first.
-
-        :raises StoreClosedError: the store was closed.
-        """
         await self._ready()
         return await self._beats.all()
 
     async def delete_heartbeat(self, scheduler_id: str) -> bool:
-        """Remove one scheduler's heartbeat; True if it existed. Durable when this returns.
-
-        :raises ValidationError: ``scheduler_id`` is malformed.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._ready()
         self._check_writable()
         return await self._beats.delete(ensure_identifier(scheduler_id, "scheduler_id"))
 
     async def prune_heartbeats(self, before: datetime) -> int:
-        """Remove the heartbeats whose ``last_beat`` is older than ``before``; return how many.
-
-        :raises ValidationError: ``before`` is naive.
-        :raises StoreError: the store is read-only, closed, or the write failed.
-        """
         await self._ready()
         self._check_writable()
         return await self._beats.prune(ensure_aware(before, "before"))

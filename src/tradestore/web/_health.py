@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from tradestore.persistence import BaseStore
+from tradestore.contracts import Store
 from tradestore.persistence._lock import read_lock_owner
 from tradestore.persistence._observe import journal_backlog
 from tradestore.scheduler import Stores
@@ -84,7 +84,7 @@ class HealthView(msgspec.Struct, kw_only=True):
         return sum(self.journal_backlog.values())
 
 
-def _stores(stores: Stores) -> list[BaseStore]:
+def _stores(stores: Stores) -> list[Store]:
     return [stores.tasks, stores.stocks, stores.strategy_logs, stores.fundamentals]
 
 
@@ -114,7 +114,7 @@ async def heartbeat_views(stores: Stores, now: datetime) -> list[HeartbeatView]:
     return views
 
 
-def _writer(store: BaseStore) -> WriterView:
+def _writer(store: Store) -> WriterView:
     name = store_name(store)
     folder: Path | None = getattr(store, "folder", None)  # a file backend's folder
     owner = read_lock_owner(folder) if folder is not None else None
