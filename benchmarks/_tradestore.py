@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
@@ -68,11 +68,10 @@ class TradestoreDurableAdapter(Adapter):
         await self._log_store.add_log(strategy, log)
 
     async def last_logs(self, strategy: str, n: int, today: date) -> list[date]:
-        # Daily logs: the last n by date are the ones dated today-(n-1) .. today.
-        logs = await self._log_store.get_logs_for_period(
-            strategy, today - timedelta(days=n - 1), today
-        )
-        return [log.date for log in logs[-n:]]
+        # The newest n whatever their dates (as sqlite's ORDER BY date DESC LIMIT n);
+        # every log of the workload is dated at or before ``today``.
+        logs = await self._log_store.get_last_logs(strategy, n)
+        return [log.date for log in reversed(logs)]
 
     async def close(self) -> None:
         states, logs = self._states, self._logs

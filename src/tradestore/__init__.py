@@ -28,6 +28,7 @@ from tradestore.models import (
     TaskRun,
     TaskStatus,
     TaskType,
+    is_valid_symbol,
 )
 from tradestore.stores import FundamentalStore, StockStateStore, StrategyLogStore, TaskStore
 
@@ -61,4 +62,5 @@ __all__ = [
     "TaskType",
     "TradingError",
     "ValidationError",
+    "is_valid_symbol",
 ]

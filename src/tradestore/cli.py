@@ -29,7 +29,7 @@ from tradestore._cli.common import (
 from tradestore._cli.integrity import describe_problem, is_damage, repair_folder, verify_folder
 from tradestore._cli.run import run_scheduler
 from tradestore._cli.status import status_tables
-from tradestore._cli.transfer import export_folder, import_folder
+from tradestore._cli.transfer import ImportOptions, export_folder, import_folder
 from tradestore.scheduler import open_stores
 from tradestore.stores._stock_rules import zone
 
@@ -68,12 +68,12 @@ Zone = Annotated[
 ]
 
 
-def _zone(name: str) -> str:
+def _zone(name: str, option: str = "--tz") -> str:
     """``name`` if it is a known IANA zone, else exit 2 saying so."""
     try:
         zone(name)
     except ValidationError as exc:
-        fail(f"--tz: {exc.message.removeprefix('tz: ')}", EXIT_USAGE)
+        fail(f"{option}: {exc.message.removeprefix('tz: ')}", EXIT_USAGE)
     return name
 
 
@@ -208,13 +208,34 @@ def import_(
     force: Annotated[
         bool, typer.Option("--force", help="Replace the folder's content if it has any.")
     ] = False,
+    assume_tz: Annotated[
+        str | None,
+        typer.Option("--assume-tz", metavar="ZONE",
+                      help="Read naive timestamps (no UTC offset) as times in this IANA zone."),
+    ] = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option("--skip-invalid",
+                     help="Leave invalid records out and list them, instead of refusing."),
+    ] = False,
     verbose: Verbose = False,
 ) -> None:
-    """Load a JSON document made by 'export' into an empty folder, atomically."""
+    """Load a JSON document made by 'export' (or built from legacy data) into an empty
+    folder, atomically. Upper-case enum values ('PENDING', 'HIGH') are read too."""
     setup_logging(verbose)
     where = location_of(data_dir, dsn, must_exist=False)
-    counts = run_command(import_folder(in_file, where, force=force), where)
+    options = ImportOptions(
+        assume_tz=None if assume_tz is None else zone(_zone(assume_tz, "--assume-tz")),
+        skip_invalid=skip_invalid,
+    )
+    counts, skipped = run_command(
+        import_folder(in_file, where, force=force, options=options), where
+    )
     console.print(f"imported {_counts(counts)} into {shown(where)}")
+    if skipped:
+        console.print(f"[yellow]skipped {len(skipped)} invalid record(s):[/]")
+        for problem in skipped:
+            console.print(f"  {problem}", soft_wrap=True, markup=False)
 
 
 @app.command()

@@ -144,3 +144,29 @@ async def test_symbols_span_every_kind_and_read_only(location: str) -> None:
         assert await store.symbols() == ["A", "B", "C", "D"]
         with pytest.raises(StoreError):
             await store.save_news([news(2)])
+
+
+async def test_one_analysis_a_day_and_news_extra(location: str) -> None:
+    ist = timezone(timedelta(hours=5, minutes=30))
+    async with FundamentalStore(location, tz="Asia/Kolkata") as store:
+        morning = datetime(2025, 3, 14, 9, 0, tzinfo=ist)
+        for hours, rec in ((0, "buy"), (5, "hold")):
+            await store.save_analysis(FundamentalAnalysis(
+                symbol="INFY", analyzed_at=morning + timedelta(hours=hours),
+                recommendation=rec, confidence=0.5), replace_same_day=True)
+        await store.save_analysis(FundamentalAnalysis(
+            symbol="INFY", analyzed_at=morning + timedelta(days=1), recommendation="sell",
+            confidence=0.5), replace_same_day=True)
+        assert [a.recommendation for a in await store.get_analysis_history("INFY")] == [
+            "hold", "sell"]
+        await store.save_analysis(FundamentalAnalysis(
+            symbol="INFY", analyzed_at=morning + timedelta(days=1, hours=1),
+            recommendation="buy", confidence=0.5))
+        assert len(await store.get_analysis_history("INFY")) == 3
+        with pytest.raises(ValidationError):
+            await store.save_analysis(FundamentalAnalysis(symbol="INFY", recommendation="buy",
+                                                          confidence=0.5),
+                                      replace_same_day=1)  # type: ignore[arg-type]
+        item = news(1, extra={"provider": {"raw\x00": [1, 2.5]}})
+        assert await store.save_news([item]) == 1
+        assert (await store.get_news())[0].extra == {"provider": {"raw\x00": [1, 2.5]}}

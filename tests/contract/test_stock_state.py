@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,8 @@ async def test_updates_round_trip_and_survive_reopen(location: str, clock: FakeC
         symbol="AAPL", last_news_check=TODAY, last_earnings_check=date(2025, 3, 1),
         last_fundamentals_check=date(2025, 3, 2), last_portfolio_update=T0,
         last_analysis_check=when, needs_fundamentals_recheck=False, fetch_count=2,
-        error_count=1, updated_at=T0 + timedelta(seconds=1))
+        error_count=1, updated_at=T0 + timedelta(seconds=1), last_news_checked_at=T0,
+        last_earnings_checked_at=T0, last_fundamentals_checked_at=T0)
     async with StockStateStore(location, read_only=True) as store:
         got = await store.get_state("aapl")
         assert got == expected
@@ -128,3 +130,21 @@ async def test_today_follows_the_zone(location: str) -> None:
         assert (await store.get_state("AAPL")).last_news_check == date(2025, 3, 15)
     with pytest.raises(ValidationError):
         StockStateStore(location, tz="Mars/Olympus")
+
+
+async def test_skip_invalid_and_ties_by_check_time(location: str, clock: FakeClock) -> None:
+    async with StockStateStore(location, clock=clock) as store:
+        await store.update_news_check("LATE", TODAY - timedelta(days=1))
+        clock.advance(seconds=-60)
+        await store.update_news_check("EARLY", TODAY - timedelta(days=1))
+        mixed: list[Any] = ["LATE", "bad symbol!", "EARLY", 42, "NEW"]  # bad on purpose
+        with pytest.raises(ValidationError):
+            await store.get_stocks_needing_news(mixed)
+        assert await store.get_stocks_needing_news(
+            mixed, skip_invalid=True) == ["LATE", "EARLY", "NEW"]
+        assert await store.get_oldest_news_stocks(
+            mixed, skip_invalid=True) == ["NEW", "EARLY", "LATE"]
+        assert await store.get_stocks_needing_earnings(["x y"], skip_invalid=True) == []
+        with pytest.raises(ValidationError):
+            await store.get_stocks_needing_fundamentals(
+                ["A"], skip_invalid="yes")  # type: ignore[arg-type]  # bad on purpose

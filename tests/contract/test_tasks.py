@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import msgspec
@@ -253,3 +253,40 @@ async def test_heartbeats(location: str) -> None:
         assert await store.delete_heartbeat("a") is False
         assert await store.prune_heartbeats(T0 + timedelta(seconds=6)) == 1
         assert [b.scheduler_id for b in await store.heartbeats()] == ["c"]
+
+
+async def test_claims_leases_and_fenced_outcomes(location: str) -> None:
+    async with TaskStore(location) as store:
+        await store.save_many([task("a", priority=TaskPriority.LOW), task("b"),
+                               task("c", priority=TaskPriority.CRITICAL),
+                               task("later", execute_at=datetime.now(UTC) + timedelta(days=1))])
+        first = await store.claim_due("s1", limit=2, lease_seconds=30)
+        assert [t.task_id for t in first] == ["c", "b"]
+        assert all(t.status is TaskStatus.RUNNING and t.lease_owner == "s1"
+                   and t.lease_token == 1 and t.lease_expires_at is not None for t in first)
+        second = await store.claim_due("s2", limit=5, lease_seconds=30)
+        assert [t.task_id for t in second] == ["a"]
+        assert await store.claim_due("s3", limit=5, lease_seconds=30) == []
+        renewed = await store.renew_leases("s1", {"c": 1, "b": 7, "a": 1}, lease_seconds=60)
+        assert set(renewed) == {"c"}
+        run = TaskRun(started_at=T0, finished_at=T0, outcome=RunOutcome.SUCCEEDED,
+                      duration_seconds=0.0)
+        assert await store.finish_run("c", 9, run, status=TaskStatus.SUCCEEDED) is None
+        done = await store.finish_run("c", 1, run, status=TaskStatus.SUCCEEDED, retry_count=0)
+        assert done is not None
+        assert (done.status, done.lease_owner, done.lease_token) == (TaskStatus.SUCCEEDED,
+                                                                     None, 1)
+        assert done.history == [run]
+        assert await store.get("c") == done
+        with pytest.raises(ValidationError):
+            await store.finish_run("b", 1, run, lease_token=5)
+        with pytest.raises(ValidationError):
+            await store.claim_due("s1", limit=1, lease_seconds=float("nan"))
+        await store.claim_due("s4", limit=0, lease_seconds=30)
+        short = await store.renew_leases("s2", {"a": 1}, lease_seconds=0.001)
+        assert set(short) == {"a"}
+        await asyncio.sleep(0.05)
+        taken = await store.reclaim_expired("s5", lease_seconds=30)
+        assert [(r.task.task_id, r.previous_owner, r.task.lease_token) for r in taken] == [
+            ("a", "s2", 2)]
+        assert await store.finish_run("a", 1, run, status=TaskStatus.FAILED) is None  # fenced

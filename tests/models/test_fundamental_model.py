@@ -16,6 +16,7 @@ from tradestore.models import (
     FundamentalAnalysis,
     FundamentalSnapshot,
     NewsItem,
+    news_id_for_item,
     news_id_for_url,
 )
 
@@ -181,10 +182,9 @@ def test_news_given_id_is_kept() -> None:
     assert make_news(id="b64/x+y==", url="").id == "b64/x+y=="
 
 
-def test_news_needs_an_id_or_url() -> None:
-    with pytest.raises(ValidationError) as info:
-        make_news(url="")
-    assert info.value.field == "id"
+def test_news_without_id_or_url_gets_an_id_from_symbol_title_and_time() -> None:
+    item = make_news(url="")
+    assert item.id == news_id_for_item(item.symbol, item.title, item.published_at)
     with pytest.raises(ValidationError):
         news_id_for_url("")
 
@@ -255,10 +255,13 @@ def test_news_decoding_derives_the_id() -> None:
         type=NewsItem,
     )
     assert decoded.id == news_id_for_url("https://example.com/news/1")
+    urlless = msgspec.json.decode(
+        b'{"title": "t", "published_at": "2025-06-02T00:00:00Z"}', type=NewsItem
+    )
+    assert urlless.id == news_id_for_item("", "t", urlless.published_at)
     with pytest.raises(msgspec.ValidationError):
-        msgspec.json.decode(
-            b'{"title": "t", "published_at": "2025-06-02T00:00:00Z"}', type=NewsItem
-        )
+        msgspec.json.decode(b'{"title": "", "published_at": "2025-06-02T00:00:00Z"}',
+                            type=NewsItem)
 
 
 # FundamentalAnalysis

@@ -502,3 +502,34 @@ async def test_checkpoint_never_overwrites_a_bad_backup(tmp_path: Path, kind: st
     assert backup.read_bytes() != bad
     async with ToyStore(tmp_path, read_only=True) as reader:
         assert await reader.get("a") == 3
+
+
+class _TornOnceFS(FileSystem):
+    """Reads one journal torn the first time, as a read beside an in-place rewrite is."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.torn: set[str] = set()
+
+    def read(self, path: Path) -> bytes:
+        data = super().read(path)
+        if path.name.startswith("journal-") and path.name not in self.torn:
+            self.torn.add(path.name)
+            return data[: len(data.rstrip()) // 2]  # past the padding: a real tear
+        return data
+
+
+async def test_read_only_open_retries_a_torn_journal_instead_of_skipping_it(
+    tmp_path: Path,
+) -> None:
+    """A reader never serves a state without a journal it happened to read torn."""
+    writer = ToyStore(tmp_path, durable=False, idle_checkpoint=3600)
+    await writer.initialize()
+    try:
+        await writer.add("a", 1)
+        await writer.add("b", 2)
+        reader = ToyStore(tmp_path, read_only=True, fs=_TornOnceFS())
+        async with reader:
+            assert await reader.all() == {"a": 1, "b": 2}
+    finally:
+        await writer.close()

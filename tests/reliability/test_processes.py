@@ -40,8 +40,10 @@ def test_second_writer_refused_while_readers_read_consistent_data(
 ) -> None:
     adapter = get_adapter(name)
     argv, env = child_command("hold", name, str(tmp_path))
+    # Unbuffered: a buffered readline() could take "ack" lines into a buffer that
+    # communicate() below never reads (it reads the raw pipe), undercounting acks.
     holder = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, env=env)
+                              stderr=subprocess.PIPE, env=env, bufsize=0)
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == b"locked"

@@ -7,7 +7,7 @@ import logging
 import os
 import re
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from tradestore import (
     BackgroundTask,
     RunOutcome,
     StoreIOError,
+    TaskRun,
     TaskStatus,
     TaskStore,
 )
@@ -26,18 +27,27 @@ from .helpers import START, FakeClock, make_task
 
 
 class FailingOutcomeStore(TaskStore):
-    """A real TaskStore whose outcome writes (those carrying history) fail on demand."""
+    """A real TaskStore whose outcome writes (and claims) fail on demand."""
 
     fail_outcomes = False
+    failing_claims = 0
     on_outcome: Any = None
 
-    async def update(self, task_id: str, **changes: Any) -> BackgroundTask:
-        if "history" in changes:
-            if self.on_outcome is not None:
-                self.on_outcome(changes)
-            if self.fail_outcomes:
-                raise StoreIOError("injected: disk full", code="io_error")
-        return await super().update(task_id, **changes)
+    async def claim_due(self, owner: str, *, limit: int, lease_seconds: float,
+                        now: datetime | None = None) -> list[BackgroundTask]:
+        if self.failing_claims:
+            self.failing_claims -= 1
+            raise StoreIOError("injected: disk full", code="io_error")
+        return await super().claim_due(owner, limit=limit, lease_seconds=lease_seconds,
+                                       now=now)
+
+    async def finish_run(self, task_id: str, token: int, run: TaskRun, **changes: Any
+                         ) -> BackgroundTask | None:
+        if self.on_outcome is not None:
+            self.on_outcome(changes)
+        if self.fail_outcomes:
+            raise StoreIOError("injected: disk full", code="io_error")
+        return await super().finish_run(task_id, token, run, **changes)
 
 
 async def test_a_success_appends_one_run_with_where_and_when(
@@ -130,7 +140,10 @@ async def test_outcome_is_persisted_before_it_is_counted_logged_or_emitted(
         assert stuck is not None
         assert (stuck.status, stuck.history) == (TaskStatus.RUNNING, [])
 
-        store.fail_outcomes = False  # the disk is back: the next start recovers it
+        store.fail_outcomes = False  # the disk is back
+        # Its lease is still live: no scheduler takes it over yet...
+        assert await Scheduler(store, handlers={"job": handler}, clock=clock).recover() == 0
+        clock.advance(30)  # ...until the lease (30 s by default) has expired.
         later = Scheduler(store, handlers={"job": handler}, clock=clock)
         assert await later.recover() == 1
         recovered = await store.get("doomed")
@@ -339,3 +352,53 @@ async def test_every_stop_path_records_why(task_store: TaskStore) -> None:
 
 async def _noop(task: BackgroundTask, ctx: HandlerContext) -> None:
     return None
+
+
+async def test_a_result_too_big_to_store_fails_the_run(
+    task_store: TaskStore, clock: FakeClock
+) -> None:
+    await task_store.save(make_task("huge", max_retries=0))
+
+    async def handler(task: BackgroundTask, ctx: HandlerContext) -> dict[str, Any]:
+        return {"blob": "x" * (2 << 20)}  # over the 1 MiB a task's metadata may hold
+
+    stats = await Scheduler(task_store, handlers={"job": handler}, clock=clock).run_once()
+    assert (stats.failed, stats.lost) == (1, 0)
+    stored = await task_store.get("huge")
+    assert stored is not None
+    assert stored.status == TaskStatus.FAILED
+    assert "last_result" not in stored.metadata
+
+
+async def test_on_event_can_be_replaced_after_construction(
+    task_store: TaskStore, clock: FakeClock
+) -> None:
+    await task_store.save_many([make_task("a"), make_task("b", at=START + timedelta(hours=1))])
+    first: list[TaskEvent] = []
+    second: list[str] = []
+    sched = Scheduler(task_store, handlers={"job": _noop}, clock=clock, on_event=first.append)
+    await sched.run_once()
+    sched.on_event = lambda e: second.append(e.kind)
+    clock.advance(3600)
+    await sched.run_once()
+    assert len(first) == 2
+    assert second == ["started", "succeeded"]
+    sched.on_event = None
+    assert sched.on_event is None
+
+
+async def test_a_failing_claim_is_retried_at_the_next_poll(tmp_path: Path) -> None:
+    async with FailingOutcomeStore(tmp_path / "data", durable=False) as store:
+        await store.save(make_task("eventually"))
+        store.failing_claims = 3
+        ran = asyncio.Event()
+
+        async def handler(task: BackgroundTask, ctx: HandlerContext) -> None:
+            ran.set()
+
+        sched = Scheduler(store, handlers={"job": handler}, poll_interval=0.01)
+        runner = asyncio.create_task(sched.run(handle_signals=False))
+        await asyncio.wait_for(ran.wait(), 5)
+        sched.request_stop()
+        stats = await asyncio.wait_for(runner, 5)
+        assert (store.failing_claims, stats.succeeded) == (0, 1)

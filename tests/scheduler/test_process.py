@@ -8,11 +8,12 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tradestore import TaskStatus, TaskStore
+from tradestore import RunOutcome, TaskStatus, TaskStore
 from tradestore.scheduler import Scheduler
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -95,16 +96,27 @@ async def test_a_task_left_running_by_a_killed_process_is_recovered(tmp_path: Pa
         left = await store.get("a-first")
         assert left is not None
         assert left.status == TaskStatus.RUNNING  # the kill left it mid-run on disk
+        assert left.lease_owner is not None  # held by the dead process, lease not expired
+        assert left.lease_expires_at is not None
+        assert left.lease_expires_at > datetime.now(UTC)
+        [beat] = await store.heartbeats()
+        assert beat.pid == child.pid
+        assert beat.stopped_at is None  # killed: no clean stop was recorded
         sched = Scheduler(store, handlers={"job": handler})
+        # The writer lock proves its process is gone: taken back now, not at expiry.
         assert await sched.recover() == 1
         recovered = await store.get("a-first")
         assert recovered is not None
         assert (recovered.status, recovered.retry_count) == (TaskStatus.PENDING, 1)
+        [crash] = recovered.history
+        assert (crash.outcome, crash.scheduler_id) == (RunOutcome.CRASHED, left.lease_owner)
         await sched.run_once()
         assert sorted(ran) == ["a-first", "b-second"]
         done = await store.get("a-first")
         assert done is not None
         assert done.status == TaskStatus.SUCCEEDED
+        assert [r.outcome for r in done.history] == [RunOutcome.CRASHED, RunOutcome.SUCCEEDED]
+        assert done.history[0].planned_at == done.history[1].planned_at  # one slot, run again
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -142,3 +154,7 @@ async def test_sigterm_cancels_a_task_that_outlives_the_grace_period(tmp_path: P
         assert first.last_error is not None
         assert "cancelled" in first.last_error
         assert first.retry_count == 0
+        assert [r.outcome for r in first.history] == [RunOutcome.CANCELLED]
+        [beat] = await store.heartbeats()
+        assert beat.stopped_at is not None  # a clean stop, even with a cancelled task
+        assert beat.running == []

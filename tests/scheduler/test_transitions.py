@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tradestore import BackgroundTask, TaskPriority, TaskStatus
-from tradestore.scheduler.transitions import after_crash, after_failure, after_success
+from tradestore import BackgroundTask, RunOutcome, TaskPriority, TaskRun, TaskStatus
+from tradestore.scheduler.transitions import (
+    TaskOutcome,
+    after_crash,
+    after_failure,
+    after_success,
+    cancelled,
+    crashed,
+    failed,
+    planned_time,
+    succeeded,
+)
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 
@@ -53,3 +63,46 @@ def test_failure_backs_off_exponentially_then_fails() -> None:
 def test_crash_counts_as_a_retry() -> None:
     assert after_crash(_task(retry_count=0, max_retries=1), "x")["status"] == TaskStatus.PENDING
     assert after_crash(_task(retry_count=1, max_retries=1), "x")["status"] == TaskStatus.FAILED
+
+
+def _run(outcome: RunOutcome, planned: datetime) -> TaskRun:
+    return TaskRun(started_at=planned, finished_at=planned, outcome=outcome,
+                   duration_seconds=0.0, planned_at=planned)
+
+
+def test_planned_time_is_the_run_time_except_for_a_retry_of_an_earlier_slot() -> None:
+    assert planned_time(_task()) == T0
+    later = T0 + timedelta(minutes=5)
+    assert planned_time(_task(next_execution=later)) == later
+    for unfinished in (RunOutcome.RETRY, RunOutcome.CRASHED, RunOutcome.CANCELLED):
+        retry = _task(retry_count=1, next_execution=later, history=[_run(unfinished, T0)])
+        assert planned_time(retry) == T0  # the slot the retry repeats
+    after_success_run = _task(retry_count=1, next_execution=later,
+                              history=[_run(RunOutcome.SUCCEEDED, T0)])
+    assert planned_time(after_success_run) == later
+    fresh = _task(retry_count=0, next_execution=later, history=[_run(RunOutcome.RETRY, T0)])
+    assert planned_time(fresh) == later  # retries reset: a new slot
+
+
+def test_every_outcome_is_one_type_with_its_run() -> None:
+    task = _task(max_retries=1, last_executed=T0, history=[])
+    now = T0 + timedelta(seconds=2)
+    ok = succeeded(task, {"n": 1}, started_at=T0, now=now, duration=2.0, host="h",
+                   scheduler_id="s")
+    retry = failed(task, "E", started_at=T0, now=now, duration=2.0, final=False,
+                   backoff_base=5, backoff_max=300)
+    final = failed(task, "E", started_at=T0, now=now, duration=2.0, final=True,
+                   backoff_base=5, backoff_max=300)
+    stop = cancelled(task, "C", started_at=T0, now=now, duration=2.0)
+    crash = crashed(task, "X", now=T0 + timedelta(seconds=30), scheduler_id="dead")
+    assert [o.kind for o in (ok, retry, final, stop, crash)] == [
+        "succeeded", "retry", "failed", "cancelled", "recovered"]
+    assert all(isinstance(o, TaskOutcome) for o in (ok, retry, final, stop, crash))
+    assert (ok.run.host, ok.run.scheduler_id, ok.run.planned_at, ok.result) == ("h", "s", T0,
+                                                                                  {"n": 1})
+    assert retry.next_run == now + timedelta(seconds=5)
+    assert (final.changes["status"], final.next_run) == (TaskStatus.FAILED, None)
+    assert stop.changes == {"status": TaskStatus.PENDING, "last_error": "C"}  # not a retry
+    assert (crash.run.duration_seconds, crash.run.scheduler_id) == (30.0, "dead")
+    assert crash.changes["retry_count"] == 1
+    assert "history" not in ok.changes  # the store appends the run itself

@@ -43,6 +43,18 @@ class FullDiskFS(FileSystem):
         super().write(fd, data)
 
 
+class CountingFS(FileSystem):
+    """Records which document files are read."""
+
+    def __init__(self) -> None:
+        self.reads: list[str] = []
+
+    def read(self, path: Path) -> bytes:
+        if path.name.startswith("doc-"):
+            self.reads.append(path.name)
+        return super().read(path)
+
+
 def all_paths(root: Path) -> list[Path]:
     """Every file and folder under ``root``."""
     return list(root.rglob("*"))

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.stores.helpers import T0, FakeClock
+from tests.stores.helpers import T0, CountingFS, FakeClock
 from tradestore import (
     BackgroundTask,
     PerformanceSummary,
@@ -23,7 +23,6 @@ from tradestore import (
     ValidationError,
 )
 from tradestore.models import is_token_counter, merge_token_usage
-from tradestore.persistence import FileSystem
 
 
 def task(task_id: str, **changes: Any) -> BackgroundTask:
@@ -103,18 +102,6 @@ async def test_ensure_many_with_a_bad_task_inserts_nothing(tmp_path: Path) -> No
 
 
 # -- the newest n logs -----------------------------------------------------------------------
-
-
-class CountingFS(FileSystem):
-    """Records which document files are read."""
-
-    def __init__(self) -> None:
-        self.reads: list[str] = []
-
-    def read(self, path: Path) -> bytes:
-        if path.name.startswith("doc-"):
-            self.reads.append(path.name)
-        return super().read(path)
 
 
 async def test_get_last_logs_newest_first_whatever_their_dates(tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
+import os
 import subprocess
 import sys
 import textwrap
@@ -28,11 +30,18 @@ from tradestore import (
     StrategyLogStore,
     TaskStore,
 )
-from tradestore.persistence._store import _OPEN
+from tradestore.persistence._shared import _OPEN
+from tradestore.stores.task_store import FileTaskStore
 
 from .helpers import FakeClock
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def registered(data_dir: Path) -> list[str]:
+    """The store folders under ``data_dir`` this process has open for writing."""
+    root = os.path.realpath(data_dir)
+    return [key for key in list(_OPEN) if key.startswith(root + os.sep)]
 
 
 def _other_process_opens(data_dir: Path) -> str:
@@ -63,7 +72,7 @@ async def test_two_stock_stores_share_one_cache(tmp_path: Path) -> None:
             state = await store.get_state("INFY")
             assert state.last_news_check == dt.date(2025, 1, 2)
             assert state.fetch_count == 1
-    assert not _OPEN
+    assert registered(tmp_path) == []
     async with StockStateStore(tmp_path, durable=False) as reopened:
         assert (await reopened.get_state("INFY")).fetch_count == 1
 
@@ -176,7 +185,7 @@ async def test_open_during_the_last_close_gets_a_fresh_open(tmp_path: Path) -> N
         assert await late.list_tasks() == []
     finally:
         await late.close()
-    assert not _OPEN
+    assert registered(tmp_path) == []
 
 
 def test_a_store_left_open_on_another_event_loop_is_named(tmp_path: Path) -> None:
@@ -196,3 +205,31 @@ def test_a_store_left_open_on_another_event_loop_is_named(tmp_path: Path) -> Non
         loop.run_until_complete(leaked.close())
     finally:
         loop.close()
+
+
+async def test_a_store_dropped_without_close_is_not_kept_registered(tmp_path: Path) -> None:
+    store = FileTaskStore(tmp_path, durable=False)
+    await store.initialize()
+    assert len(registered(tmp_path)) == 1
+    await store._lock.release()  # what a garbage-collected lock file object does
+    store._state = "closed"  # no ResourceWarning from this deliberate drop
+    del store
+    gc.collect()
+    assert registered(tmp_path) == []
+    async with TaskStore(tmp_path, durable=False) as fresh:
+        assert await fresh.list_tasks() == []
+
+
+async def test_a_bot_state_module_beside_open_stores(tmp_path: Path) -> None:
+    from tradestore.scheduler import open_stores
+
+    async with open_stores(tmp_path, durable=False, tz="Asia/Kolkata") as stores:
+        async with StockStateStore(tmp_path, durable=False) as state_module, \
+                FundamentalStore(tmp_path, durable=False) as executor:
+            await state_module.record_fetch("INFY", ok=False)
+            snap = FundamentalSnapshot(symbol="INFY", as_of=dt.date(2025, 1, 2))
+            await executor.save_fundamentals(snap)
+            assert (await stores.stocks.get_state("INFY")).error_count == 1
+            assert await stores.fundamentals.get_latest_fundamentals("INFY") is not None
+        await stores.stocks.record_fetch("INFY", ok=True)  # still open for the scheduler
+    assert registered(tmp_path) == []

@@ -617,7 +617,8 @@ class StockStateMachine(RuleBasedStateMachine):
     @rule(raw=SYMBOLS, kind=KINDS, day=DATES)
     def check(self, raw: str, kind: str, day: date | None) -> None:
         self.run(getattr(self.store, f"update_{kind}_check")(raw, day))
-        fields: dict[str, Any] = {FIELD[kind]: day or self.today()}
+        fields: dict[str, Any] = {FIELD[kind]: day or self.today(),
+                                  f"last_{kind}_checked_at": self.clock.now}
         if kind == "fundamentals":
             fields["needs_fundamentals_recheck"] = False
         self.edit(raw, **fields)

@@ -17,7 +17,14 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from tests.stores.helpers import T0, FakeClock, FullDiskFS, all_paths, folder_bytes
+from tests.stores.helpers import (
+    T0,
+    CountingFS,
+    FakeClock,
+    FullDiskFS,
+    all_paths,
+    folder_bytes,
+)
 from tradestore import (
     PerformanceSummary,
     StoreClosedError,
@@ -27,21 +34,8 @@ from tradestore import (
     StrategyLogStore,
     ValidationError,
 )
-from tradestore.persistence import FileSystem
 
 DAY = dt.date(2025, 3, 14)
-
-
-class CountingFS(FileSystem):
-    """Records which document files are read."""
-
-    def __init__(self) -> None:
-        self.reads: list[str] = []
-
-    def read(self, path: Path) -> bytes:
-        if path.name.startswith("doc-"):
-            self.reads.append(path.name)
-        return super().read(path)
 
 
 @pytest.fixture

@@ -73,6 +73,7 @@ async def run_scheduler(
             grace_period=5.0,
             on_event=on_event,
         )
+        console.print(f"scheduler: {scheduler.scheduler_id}", soft_wrap=True)
         with progress:
             stats = await (scheduler.run_once() if once else scheduler.run(duration=duration))
     console.print(summary_table(stats, time.monotonic() - began))

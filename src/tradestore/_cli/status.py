@@ -6,14 +6,24 @@ from datetime import date, datetime, timedelta
 
 from rich.table import Table
 
-from tradestore import TaskStatus
+from tradestore import BackgroundTask, RunOutcome, TaskStatus
 from tradestore._cli.common import format_when
 from tradestore.scheduler import Stores
 
-__all__ = ["FRESH_FOR", "status_tables"]
+__all__ = ["FRESH_FOR", "SEEN_WITHIN", "schedulers_table", "status_tables"]
 
 FRESH_FOR = timedelta(days=1)
 """A fundamentals snapshot fetched longer ago than this is shown as stale."""
+SEEN_WITHIN = timedelta(days=1)
+"""Schedulers whose last heartbeat is older than this are left out of the table."""
+
+_OUTCOME_STYLE = {
+    RunOutcome.SUCCEEDED: "green",
+    RunOutcome.RETRY: "yellow",
+    RunOutcome.FAILED: "bold red",
+    RunOutcome.CANCELLED: "magenta",
+    RunOutcome.CRASHED: "red",
+}
 
 _STATUS_STYLE = {
     TaskStatus.PENDING: "cyan",
@@ -33,16 +43,60 @@ def _short(text: str | None, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _last_outcome(task: BackgroundTask) -> str:
+    """The newest run of the task's history: ``succeeded in 0.4s``."""
+    if not task.history:
+        return "-"
+    run = task.history[-1]
+    return f"[{_OUTCOME_STYLE.get(run.outcome, '')}]{run.outcome}[/] in {run.duration_seconds:.1f}s"
+
+
+def _holder(task: BackgroundTask, now: datetime) -> str:
+    """Which scheduler holds a running task, and until when."""
+    if task.status != TaskStatus.RUNNING or task.lease_owner is None:
+        return ""
+    until = format_when(task.lease_expires_at, now)
+    return f" by {task.lease_owner}" + (f" (lease {until})" if task.lease_expires_at else "")
+
+
+async def schedulers_table(stores: Stores, now: datetime) -> Table:
+    """The schedulers seen within ``SEEN_WITHIN``: alive, stale or stopped, and their tasks."""
+    table = Table(title="Schedulers", title_justify="left")
+    for column in ("scheduler", "host", "pid", "state", "last beat", "started"):
+        table.add_column(column)
+    table.add_column("running", overflow="fold")
+    beats = await stores.tasks.heartbeats()
+    recent = [b for b in beats if now - b.last_beat <= SEEN_WITHIN]
+    for beat in recent:
+        if beat.stopped_at is not None:
+            state = f"stopped {format_when(beat.stopped_at, now)}"
+        elif beat.is_alive(now):
+            state = "[green]alive[/]"
+        else:
+            state = "[bold red]stale[/]"
+        table.add_row(
+            beat.scheduler_id, beat.host, str(beat.pid), state,
+            format_when(beat.last_beat, now), format_when(beat.started_at, now),
+            ", ".join(beat.running) or "-",
+        )
+    if not beats:
+        table.caption = "no scheduler has run on this folder yet"
+    elif len(recent) < len(beats):
+        table.caption = f"{len(beats) - len(recent)} scheduler(s) last seen over a day ago"
+    return table
+
+
 async def tasks_table(stores: Stores, now: datetime) -> Table:
-    """Every task: when it runs next, its status, retries and last error."""
+    """Every task: when it runs next, its status, its last run, retries and last error."""
     table = Table(title="Tasks", title_justify="left")
-    for column in ("task", "type", "priority", "status", "next run", "last run", "retries"):
+    for column in ("task", "type", "priority", "status", "next run", "last run",
+                   "last outcome", "retries"):
         table.add_column(column)
     table.add_column("last error", overflow="fold")
     tasks = await stores.tasks.list_tasks()
     tasks.sort(key=lambda t: (t.next_execution or t.execute_at, t.task_id))
     for task in tasks:
-        status = f"[{_STATUS_STYLE.get(task.status, '')}]{task.status}[/]"
+        status = f"[{_STATUS_STYLE.get(task.status, '')}]{task.status}[/]{_holder(task, now)}"
         if not task.is_active:
             status += " (inactive)"
         next_run = (
@@ -57,6 +111,7 @@ async def tasks_table(stores: Stores, now: datetime) -> Table:
             status,
             next_run,
             format_when(task.last_executed, now),
+            _last_outcome(task),
             f"{task.retry_count}/{task.max_retries}",
             _short(task.last_error),
         )
@@ -157,6 +212,7 @@ async def fundamentals_table(stores: Stores, now: datetime) -> Table:
 async def status_tables(stores: Stores, now: datetime) -> list[Table]:
     """All the tables of ``tradestore status``, in order."""
     return [
+        await schedulers_table(stores, now),
         await tasks_table(stores, now),
         await stocks_table(stores, now),
         await strategies_table(stores),

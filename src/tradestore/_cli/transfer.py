@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -28,10 +29,19 @@ from tradestore import (
     StrategyLog,
 )
 from tradestore._cli.common import UserError, Where
+from tradestore._cli.lenient import ImportOptions, Skipped, decode_records, localize
 from tradestore._cli.transfer_pg import import_database
 from tradestore.scheduler import Stores, open_stores
 
-__all__ = ["EXPORT_FORMAT", "EXPORT_VERSION", "ExportDocument", "export_folder", "import_folder"]
+__all__ = [
+    "EXPORT_FORMAT",
+    "EXPORT_VERSION",
+    "ExportDocument",
+    "ImportOptions",
+    "Skipped",
+    "export_folder",
+    "import_folder",
+]
 
 EXPORT_FORMAT = "tradestore-export"
 EXPORT_VERSION = 1
@@ -121,10 +131,30 @@ async def export_folder(data_dir: Where, out: Path) -> dict[str, int]:
     return document.counts()
 
 
-def decode_document(data: bytes) -> ExportDocument:
-    """Decode and validate an export document, or raise ``UserError`` saying what is wrong."""
+_SECTIONS: dict[str, type[msgspec.Struct]] = {
+    "tasks": BackgroundTask,
+    "stock_states": StockSchedulerState,
+    "strategy_logs": StrategyLog,
+    "fundamentals": FundamentalSnapshot,
+    "earnings": EarningsReport,
+    "news": NewsItem,
+    "analyses": FundamentalAnalysis,
+}
+
+
+def decode_document(
+    data: bytes, options: ImportOptions | None = None
+) -> tuple[ExportDocument, list[Skipped]]:
+    """Decode and validate an export document record by record (see ``lenient``).
+
+    Returns the document and the records left out (only with ``skip_invalid``).
+
+    :raises UserError: the document is not an export, or (without ``skip_invalid``)
+        a record is invalid; the message says which.
+    """
+    opts = options or ImportOptions()
     try:
-        header = msgspec.json.decode(data, type=dict[str, object])
+        header = msgspec.json.decode(data, type=dict[str, Any])
     except msgspec.DecodeError as exc:
         raise UserError(f"not a tradestore export (bad JSON: {exc})") from exc
     if header.get("format") != EXPORT_FORMAT:
@@ -132,10 +162,23 @@ def decode_document(data: bytes) -> ExportDocument:
     version = header.get("version")
     if not isinstance(version, int) or version > EXPORT_VERSION or version < 1:
         raise UserError(f"unsupported export version {version!r} (this tradestore reads 1)")
+    unknown = sorted(set(header) - {"format", "version", "exported_at", *_SECTIONS})
+    if unknown:
+        raise UserError(f"invalid export document: unknown field(s) {unknown}")
+    stamp = header.get("exported_at")
+    if isinstance(stamp, str):
+        header["exported_at"] = localize(stamp, opts.assume_tz)
     try:
-        return msgspec.json.decode(data, type=ExportDocument)
-    except (msgspec.ValidationError, ValueError) as exc:
-        raise UserError(f"invalid export document: {exc}") from exc
+        exported_at = msgspec.convert(header.get("exported_at"), type=datetime)
+    except msgspec.ValidationError as exc:
+        raise UserError(f"invalid export document: exported_at: {exc}") from exc
+    if exported_at.tzinfo is None:
+        raise UserError("invalid export document: exported_at is naive "
+                        "(use --assume-tz ZONE to read naive timestamps in a zone)")
+    records, skipped = decode_records(_SECTIONS, header, opts)
+    document = ExportDocument(format=EXPORT_FORMAT, version=version, exported_at=exported_at,
+                              **records)
+    return document, skipped
 
 
 class _StampClock:
@@ -200,16 +243,22 @@ def _swap_in(built: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-async def import_folder(source: Path, data_dir: Where, *, force: bool) -> dict[str, int]:
-    """Replace ``data_dir`` (empty, or any with ``force``) by the content of ``source``."""
+async def import_folder(
+    source: Path, data_dir: Where, *, force: bool, options: ImportOptions | None = None
+) -> tuple[dict[str, int], list[Skipped]]:
+    """Replace ``data_dir`` (empty, or any with ``force``) by the content of ``source``.
+
+    Returns the counts imported and the records skipped (``options.skip_invalid``).
+    """
     try:
         data = await asyncio.to_thread(source.read_bytes)
     except OSError as exc:
         raise UserError(f"cannot read {source}: {exc.strerror or exc}") from exc
-    document = await asyncio.to_thread(decode_document, data)
+    document, skipped = await asyncio.to_thread(decode_document, data, options)
     if isinstance(data_dir, str):
-        return await import_database(document, data_dir, force=force, write_all=write_all,
-                                     clock=_StampClock())
+        counts = await import_database(document, data_dir, force=force, write_all=write_all,
+                                       clock=_StampClock())
+        return counts, skipped
     if not await asyncio.to_thread(_is_empty, data_dir):
         if not force:
             raise UserError(
@@ -232,4 +281,4 @@ async def import_folder(source: Path, data_dir: Where, *, force: bool) -> dict[s
     except BaseException:
         await asyncio.to_thread(shutil.rmtree, built, True)
         raise
-    return document.counts()
+    return document.counts(), skipped

@@ -85,10 +85,17 @@ class FundamentalStore(Store):
         """
         raise NotImplementedError
 
-    async def save_analysis(self, analysis: FundamentalAnalysis) -> None:
+    async def save_analysis(
+        self, analysis: FundamentalAnalysis, *, replace_same_day: bool = False
+    ) -> None:
         """Add ``analysis`` to its symbol's history (same analyzed_at replaces).
 
-        :raises ValidationError: ``analysis`` is not a valid FundamentalAnalysis.
+        With ``replace_same_day=True`` the symbol keeps one analysis per calendar
+        day in the store's ``tz``: the ones made earlier that day are removed in
+        the same atomic write.
+
+        :raises ValidationError: ``analysis`` is not a valid FundamentalAnalysis or
+            ``replace_same_day`` is not a bool.
         :raises StoreError: the store is read-only or the write failed.
         """
         raise NotImplementedError

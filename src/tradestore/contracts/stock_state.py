@@ -57,6 +57,10 @@ class StockStateStore(Store):
     async def update_news_check(self, symbol: str, check_date: date | None = None) -> None:
         """Record a news check on ``check_date`` (default: today in the store's zone).
 
+        The store clock's time is kept too (``last_news_checked_at``): it breaks ties
+        among equal dates in ``get_oldest_news_stocks`` (likewise for earnings and
+        fundamentals).
+
         :raises ValidationError: ``symbol`` or ``check_date`` is invalid.
         :raises StoreError: the store is read-only, closed, or the write failed.
         """
@@ -159,50 +163,83 @@ class StockStateStore(Store):
         """
         raise NotImplementedError
 
-    async def get_stocks_needing_news(self, symbols: Iterable[str]) -> list[str]:
+    async def get_stocks_needing_news(
+        self, symbols: Iterable[str], *, skip_invalid: bool = False
+    ) -> list[str]:
         """The symbols that need a news fetch, in input order (first occurrence kept).
 
-        :raises ValidationError: ``symbols`` is not an iterable of valid symbols.
+        With ``skip_invalid=True`` malformed entries are left out and logged (one
+        WARNING per call naming them) instead of failing the whole list.
+
+        :raises ValidationError: ``symbols`` is not an iterable, or (unless
+            ``skip_invalid``) an entry is not a valid symbol.
         """
         raise NotImplementedError
 
-    async def get_stocks_needing_earnings(self, symbols: Iterable[str]) -> list[str]:
+    async def get_stocks_needing_earnings(
+        self, symbols: Iterable[str], *, skip_invalid: bool = False
+    ) -> list[str]:
         """The symbols that need an earnings fetch, in input order (first occurrence kept).
 
-        :raises ValidationError: ``symbols`` is not an iterable of valid symbols.
+        With ``skip_invalid=True`` malformed entries are left out and logged (one
+        WARNING per call naming them) instead of failing the whole list.
+
+        :raises ValidationError: ``symbols`` is not an iterable, or (unless
+            ``skip_invalid``) an entry is not a valid symbol.
         """
         raise NotImplementedError
 
-    async def get_stocks_needing_fundamentals(self, symbols: Iterable[str]) -> list[str]:
+    async def get_stocks_needing_fundamentals(
+        self, symbols: Iterable[str], *, skip_invalid: bool = False
+    ) -> list[str]:
         """The symbols that need a fundamentals check, in input order (first occurrence kept).
 
-        :raises ValidationError: ``symbols`` is not an iterable of valid symbols.
+        With ``skip_invalid=True`` malformed entries are left out and logged (one
+        WARNING per call naming them) instead of failing the whole list.
+
+        :raises ValidationError: ``symbols`` is not an iterable, or (unless
+            ``skip_invalid``) an entry is not a valid symbol.
         """
         raise NotImplementedError
 
     async def get_oldest_news_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5
+        self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
     ) -> list[str]:
-        """Up to ``limit`` symbols: never news-checked first, then oldest check; ties by input.
+        """Up to ``limit`` symbols: never news-checked first, then oldest check date;
+        equal dates: the check recorded longest ago first, then input order.
 
-        :raises ValidationError: a symbol is malformed or ``limit`` is negative.
+        ``skip_invalid=True`` leaves malformed entries out (logged), as for
+        ``get_stocks_needing_*``.
+
+        :raises ValidationError: ``limit`` is negative, or (unless ``skip_invalid``)
+            a symbol is malformed.
         """
         raise NotImplementedError
 
     async def get_oldest_earnings_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5
+        self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
     ) -> list[str]:
-        """Up to ``limit`` symbols: never earnings-checked first, then oldest; ties by input.
+        """Up to ``limit`` symbols: never earnings-checked first, then oldest check date;
+        equal dates: the check recorded longest ago first, then input order.
 
-        :raises ValidationError: a symbol is malformed or ``limit`` is negative.
+        ``skip_invalid=True`` leaves malformed entries out (logged), as for
+        ``get_stocks_needing_*``.
+
+        :raises ValidationError: ``limit`` is negative, or (unless ``skip_invalid``)
+            a symbol is malformed.
         """
         raise NotImplementedError
 
     async def get_oldest_fundamentals_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5
+        self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
     ) -> list[str]:
-        """Up to ``limit`` symbols: never fundamentals-checked first, then oldest; ties by input.
+        """Up to ``limit`` symbols: never fundamentals-checked first, then oldest check date;
+        equal dates: the check recorded longest ago first, then input order.
 
-        :raises ValidationError: a symbol is malformed or ``limit`` is negative.
+        ``skip_invalid=True`` leaves malformed entries out (logged), as for
+        ``get_stocks_needing_*``.
+
+        :raises ValidationError: ``limit`` is negative, or (unless ``skip_invalid``)
+            a symbol is malformed.
         """
         raise NotImplementedError

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from tradestore.contracts._base import Clock, Location, Store
-from tradestore.models import BackgroundTask, SchedulerHeartbeat, TaskStatus
+from tradestore.models import BackgroundTask, SchedulerHeartbeat, TaskRun, TaskStatus
 
 if TYPE_CHECKING:
     from tradestore.persistence import FileSystem
+    from tradestore.stores.claims import Reclaimed
 
 __all__ = ["TaskStore"]
 
@@ -150,4 +151,31 @@ class TaskStore(Store):
         :raises ValidationError: ``before`` is naive.
         :raises StoreError: the store is read-only, closed, or the write failed.
         """
+        raise NotImplementedError
+
+    # -- the scheduler's claims: the full contract is tradestore.stores.claims.TaskClaims --
+
+    async def claim_due(
+        self, owner: str, *, limit: int, lease_seconds: float, now: datetime | None = None
+    ) -> list[BackgroundTask]:
+        """Claim up to ``limit`` due tasks for ``owner`` in one atomic step (``TaskClaims``)."""
+        raise NotImplementedError
+
+    async def renew_leases(
+        self, owner: str, tokens: Mapping[str, int], *, lease_seconds: float,
+        now: datetime | None = None,
+    ) -> dict[str, datetime]:
+        """Extend the leases ``owner`` still holds; return the new expiries (``TaskClaims``)."""
+        raise NotImplementedError
+
+    async def finish_run(
+        self, task_id: str, token: int, run: TaskRun, **changes: Any
+    ) -> BackgroundTask | None:
+        """Record a run's outcome if its token still holds; None if lost (``TaskClaims``)."""
+        raise NotImplementedError
+
+    async def reclaim_expired(
+        self, owner: str, *, lease_seconds: float, now: datetime | None = None
+    ) -> list[Reclaimed]:
+        """Take over the RUNNING tasks no live scheduler holds (``TaskClaims``)."""
         raise NotImplementedError

@@ -23,7 +23,9 @@ from tradestore.models._validation import (
     ensure_text,
     ensure_token_usage,
     ensure_url,
+    is_valid_symbol,
     normalize_symbol,
+    split_symbols,
     utc_now,
     validate_identifier,
     validate_json,
@@ -32,12 +34,15 @@ from tradestore.models._validation import (
     validate_task_id,
 )
 from tradestore.models.fundamental import (
+    FISCAL_PERIOD_FORMS,
     RECOMMENDATIONS,
     EarningsReport,
     FundamentalAnalysis,
     FundamentalSnapshot,
     NewsItem,
+    news_id_for_item,
     news_id_for_url,
+    normalize_fiscal_period,
 )
 from tradestore.models.run import (
     MAX_TASK_HISTORY,
@@ -64,6 +69,7 @@ from tradestore.models.task import (
 )
 
 __all__ = [
+    "FISCAL_PERIOD_FORMS",
     "MAX_COUNT",
     "MAX_IDENTIFIER_CHARS",
     "MAX_JSON_BYTES",
@@ -106,10 +112,14 @@ __all__ = [
     "ensure_token_usage",
     "ensure_url",
     "is_token_counter",
+    "is_valid_symbol",
     "merge_token_usage",
+    "news_id_for_item",
     "news_id_for_url",
+    "normalize_fiscal_period",
     "normalize_symbol",
     "parse_status",
+    "split_symbols",
     "utc_now",
     "validate_identifier",
     "validate_json",

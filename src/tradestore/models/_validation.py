@@ -38,6 +38,7 @@ from __future__ import annotations
 import copy
 import math
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timezone
 from typing import Any
 
@@ -70,7 +71,9 @@ __all__ = [
     "ensure_token_usage",
     "ensure_url",
     "is_default_stamp",
+    "is_valid_symbol",
     "normalize_symbol",
+    "split_symbols",
     "utc_now",
     "validate_identifier",
     "validate_json",
@@ -168,8 +171,47 @@ def normalize_symbol(value: object, field: str = "symbol") -> str:
     return symbol
 
 
+def is_valid_symbol(value: object) -> bool:
+    """Whether the stores accept ``value`` as a symbol (``normalize_symbol`` would not raise).
+
+    ``"infy"`` and ``" BRK.B "`` are valid (they normalise to ``INFY``, ``BRK.B``);
+    ``"NIFTY 50"`` (a blank inside), ``""`` and ``None`` are not.
+    """
+    try:
+        normalize_symbol(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def split_symbols(values: Iterable[object]) -> tuple[list[str], list[object]]:
+    """``values`` split into the normalised valid symbols and the invalid entries as given.
+
+    Both lists keep input order and repeats.
+
+    :raises ValidationError: ``values`` is a str or not an iterable.
+    """
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise _fail("symbols", "an iterable of symbols (not a str)", values)
+    valid: list[str] = []
+    invalid: list[object] = []
+    for value in values:
+        try:
+            valid.append(normalize_symbol(value))
+        except ValidationError:
+            invalid.append(value)
+    return valid, invalid
+
+
+def _plain_str(value: str) -> str:
+    """``value`` as an exact ``str`` (a subclass such as numpy's ``str_`` becomes one:
+    the encoder takes exact types)."""
+    return value if type(value) is str else str.__str__(value)
+
+
 def validate_identifier(value: object, field: str) -> str:
-    """Return ``value`` if it is a 1-128 character identifier of ``[A-Za-z0-9.-_:]``."""
+    """Return ``value`` (as a plain str) if it is a 1-128 character identifier of
+    ``[A-Za-z0-9.-_:]``, or raise."""
     if not isinstance(value, str):
         raise _fail(field, "a str identifier", value)
     if _IDENTIFIER_RE.fullmatch(value) is None:
@@ -178,7 +220,7 @@ def validate_identifier(value: object, field: str) -> str:
             f"1 to {MAX_IDENTIFIER_CHARS} ASCII letters, digits or '.-_:' with a letter or digit",
             value,
         )
-    return value
+    return _plain_str(value)
 
 
 def validate_task_id(value: object, field: str = "task_id") -> str:
@@ -299,7 +341,8 @@ def ensure_text(
     max_chars: int = MAX_TEXT_CHARS,
     allow_empty: bool = True,
 ) -> str:
-    """Return ``value`` if it is a str of at most ``max_chars`` valid characters, or raise."""
+    """Return ``value`` (as a plain str) if it is a str of at most ``max_chars`` valid
+    characters, or raise."""
     if not isinstance(value, str):
         raise _fail(field, "a str", value)
     if len(value) > max_chars:
@@ -307,7 +350,7 @@ def ensure_text(
     if not allow_empty and not value.strip():
         raise _fail(field, "non-blank text", value)
     _check_unicode(value, field)
-    return value
+    return _plain_str(value)
 
 
 def ensure_url(value: object, field: str = "url") -> str:
@@ -332,7 +375,10 @@ def ensure_str_list(value: object, field: str) -> list[str]:
         raise _fail(field, f"at most {MAX_LIST_ITEMS} items", f"{len(value)} items")
     try:
         for index, item in enumerate(value):
-            ensure_text(item, f"{field}[{index}]")
+            if type(item) is not str:
+                value[index] = ensure_text(item, f"{field}[{index}]")
+            else:
+                ensure_text(item, f"{field}[{index}]")
     except ValidationError as exc:
         raise _refield(exc, field) from None
     return value
@@ -357,7 +403,9 @@ def ensure_token_usage(value: object, field: str = "token_usage") -> dict[str, i
     mapping = _check_mapping(value, field)
     try:
         for key, count in mapping.items():
-            ensure_non_negative_int(count, f"{field}[{key!r}]")
+            checked = ensure_non_negative_int(count, f"{field}[{key!r}]")
+            if type(count) is not int:
+                mapping[key] = checked
     except ValidationError as exc:
         raise _refield(exc, field) from None
     return mapping

@@ -19,7 +19,10 @@ from tradestore.models._validation import (
 __all__ = ["StockSchedulerState"]
 
 _DATE_FIELDS = ("last_news_check", "last_earnings_check", "last_fundamentals_check")
-_DATETIME_FIELDS = ("last_portfolio_update", "last_analysis_check")
+_DATETIME_FIELDS = (
+    "last_portfolio_update", "last_analysis_check",
+    "last_news_checked_at", "last_earnings_checked_at", "last_fundamentals_checked_at",
+)
 
 
 class StockSchedulerState(Model):
@@ -35,6 +38,11 @@ class StockSchedulerState(Model):
     fetch_count: int = 0
     error_count: int = 0
     updated_at: datetime = msgspec.field(default_factory=utc_now)
+    # When each check was recorded (the store clock's time), to break ties among equal
+    # check dates fairly; None for data written before these fields existed.
+    last_news_checked_at: datetime | None = None
+    last_earnings_checked_at: datetime | None = None
+    last_fundamentals_checked_at: datetime | None = None
 
     def validate(self) -> None:
         """Check every field and normalise the symbol; raise ``ValidationError`` on bad values."""

@@ -79,14 +79,14 @@ class StrategyLog(Model):
         """Check every field; raise ``ValidationError`` naming the first bad one."""
         self.date = ensure_date(self.date, "date")
         if self.strategy_type != "":
-            validate_strategy_name(self.strategy_type)
+            self.strategy_type = validate_strategy_name(self.strategy_type)
         ensure_str_list(self.what_worked, "what_worked")
         ensure_str_list(self.what_didnt_work, "what_didnt_work")
         ensure_str_list(self.tomorrows_focus, "tomorrows_focus")
         ensure_str_list(self.market_observations, "market_observations")
-        ensure_non_negative_int(self.trades_executed, "trades_executed")
-        ensure_non_negative_int(self.wins, "wins")
-        ensure_non_negative_int(self.losses, "losses")
+        self.trades_executed = ensure_non_negative_int(self.trades_executed, "trades_executed")
+        self.wins = ensure_non_negative_int(self.wins, "wins")
+        self.losses = ensure_non_negative_int(self.losses, "losses")
         self.pnl_realized = ensure_finite(self.pnl_realized, "pnl_realized")
         ensure_token_usage(self.token_usage)
         validate_json_object(self.metadata, "metadata")

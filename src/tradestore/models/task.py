@@ -150,8 +150,8 @@ class BackgroundTask(Model):
 
     def validate(self) -> None:
         """Check every field; raise ``ValidationError`` naming the first bad one."""
-        validate_task_id(self.task_id)
-        validate_identifier(self.task_type, "task_type")
+        self.task_id = validate_task_id(self.task_id)
+        self.task_type = validate_identifier(self.task_type, "task_type")
         self._normalize()
         self.priority = _coerce_enum(TaskPriority, self.priority, "priority")
         self.execute_at = ensure_aware(self.execute_at, "execute_at")
@@ -164,14 +164,14 @@ class BackgroundTask(Model):
                     field="interval_seconds",
                 )
             self.interval_seconds = interval
-        ensure_non_negative_int(self.max_retries, "max_retries")
-        ensure_non_negative_int(self.retry_count, "retry_count")
+        self.max_retries = ensure_non_negative_int(self.max_retries, "max_retries")
+        self.retry_count = ensure_non_negative_int(self.retry_count, "retry_count")
         self.last_executed = ensure_optional_aware(self.last_executed, "last_executed")
         self.next_execution = ensure_optional_aware(self.next_execution, "next_execution")
         ensure_bool(self.is_active, "is_active")
         self.status = _coerce_enum(TaskStatus, self.status, "status")
         if self.last_error is not None:
-            ensure_text(self.last_error, "last_error")
+            self.last_error = ensure_text(self.last_error, "last_error")
         validate_json_object(self.metadata, "metadata")
         validate_history(self.history)
         if self.lease_owner is not None:

@@ -226,7 +226,10 @@ class Collection(Generic[R]):
             except _Unsettled:
                 await asyncio.sleep(0.005 * (attempt + 1))
         self._settle_anyway = True
-        await self._open_once(salvage)
+        try:
+            await self._open_once(salvage)
+        finally:
+            self._settle_anyway = False  # the next reload() tries for a settled state again
 
     async def _open_once(self, salvage: list[str] | None = None) -> None:
         self._reset()
@@ -243,6 +246,11 @@ class Collection(Generic[R]):
             raise StoreIOError.from_os_error(f"opening {self.folder}", exc) from exc
         except OSError as exc:
             raise StoreIOError.from_os_error(f"opening {self.folder}", exc) from exc
+        if scan.unreadable and self._read_only:
+            if not self._settle_anyway:
+                raise _Unsettled  # most likely a journal being recycled by the writer
+            _log.error("read-only open of %s skips damaged journal(s) %s", self.folder,
+                       ", ".join(scan.unreadable))
         self._files = dict(scan.doc_files)
         # Spares the last writer kept: usable once a folder sync (the first commit's)
         # has made their names durable, so no earlier name comes back holding new bytes.

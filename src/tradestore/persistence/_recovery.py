@@ -55,6 +55,11 @@ class FolderScan(msgspec.Struct):
     checkpoint_seq: int | None
     quarantined: list[str]
     spares: list[str]
+    # Journals a read-only open could not decode. Beside a live writer that is
+    # usually not damage but a torn read: the writer renamed the journal away
+    # (a checkpoint made it a spare) and is rewriting that inode in place while
+    # we read it. The open starts over rather than serve a state without it.
+    unreadable: list[str] = msgspec.field(default_factory=list)
 
 
 def quarantine(fs: FileSystem, folder: Path, name: str, reason: str) -> str:
@@ -147,7 +152,8 @@ def scan_folder(
             if not read_only:
                 result.quarantined.append(quarantine(fs, folder, name, str(exc)))
             else:
-                _log.error("skipping damaged journal %s: %s", path, exc)
+                result.unreadable.append(name)
+                _log.debug("journal %s unreadable in a read-only open: %s", path, exc)
             continue
         result.journals.append((seq, decoded.payload))
     return result

@@ -38,17 +38,12 @@ from typing import Any, ClassVar, Self, TypeVar
 
 import msgspec
 
-from tradestore.errors import (
-    StoreClosedError,
-    StoreError,
-    StoreIOError,
-    StoreLockedError,
-    ValidationError,
-)
+from tradestore.errors import StoreClosedError, StoreError, StoreIOError, ValidationError
 from tradestore.persistence._collection import Collection
 from tradestore.persistence._fs import FileSystem, make_folder, run_io
 from tradestore.persistence._lock import WriterLock
 from tradestore.persistence._naming import BACKUP_SUFFIX
+from tradestore.persistence._shared import HANDLE_ATTRS, SharedOpen, find_open, register_open
 from tradestore.persistence._verify import Problem, RepairReport
 
 __all__ = ["BaseStore", "Clock"]
@@ -59,31 +54,6 @@ R = TypeVar("R", bound=msgspec.Struct)
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-# Attributes of BaseStore that belong to one handle; every other attribute of an
-# open writable store (collections, lock, caches, indexes) is shared by its handles.
-_HANDLE_ATTRS = frozenset({
-    "data_dir", "folder", "durable", "read_only", "_clock", "_state", "_opening",
-    "_salvage", "_share", "_share_key",
-})
-
-
-class _Shared:
-    """One writable open of a store folder in this process, and its handles."""
-
-    __slots__ = ("closing", "handles", "loop", "owner", "ready")
-
-    def __init__(self, owner: BaseStore, loop: asyncio.AbstractEventLoop) -> None:
-        self.owner = owner  # the handle whose open built the shared state
-        self.handles = 1
-        self.loop = loop
-        self.ready: asyncio.Future[None] = loop.create_future()
-        self.closing: asyncio.Future[None] | None = None
-
-
-# realpath of a store folder -> its writable open in this process.
-_OPEN: dict[str, _Shared] = {}
 
 
 class BaseStore:
@@ -125,8 +95,7 @@ class BaseStore:
         self._state = "new"
         self._opening: asyncio.Future[None] | None = None
         self._salvage: list[str] | None = None
-        self._share: _Shared | None = None
-        self._share_key = ""
+        self._share: SharedOpen | None = None
 
     def _collection(
         self, sub: str | None, name: str, record_type: type[R], *, lazy: bool = False,
@@ -186,23 +155,12 @@ class BaseStore:
             key = await run_io(os.path.realpath, self.folder)
         except OSError as exc:
             raise StoreIOError.from_os_error(f"creating {self.folder}", exc) from exc
-        loop = asyncio.get_running_loop()
-        while (shared := _OPEN.get(key)) is not None:
-            if shared.loop is not loop:
-                raise StoreLockedError(
-                    f"{self.folder} is open for writing in this process on another event "
-                    "loop; close it there first", path=str(self._lock.path))
-            if shared.closing is not None:  # the last handle is closing: then open anew
-                await asyncio.wait([shared.closing])
-                continue
-            await asyncio.wait([shared.ready])
-            if shared.ready.cancelled() or shared.ready.exception() is not None:
-                continue  # the first open failed (and left): try on our own
-            if _OPEN.get(key) is shared and shared.closing is None:
-                self._join(shared, key)
-                return
-        shared = _Shared(self, loop)
-        _OPEN[key] = shared
+        joined = await find_open(key, self.folder, self._lock.path)
+        if joined is not None:
+            joined.join(self, self.folder, self._lock.path)
+            self._share = joined
+            return
+        shared = register_open(key, type(self), self.durable)
         try:
             await self._lock.acquire()
             try:
@@ -212,35 +170,10 @@ class BaseStore:
                 await self._lock.release()
                 raise
         except BaseException as exc:
-            del _OPEN[key]
-            if isinstance(exc, Exception):
-                shared.ready.set_exception(exc)
-                shared.ready.exception()  # read: waiting handles only look at it
-            else:
-                shared.ready.cancel()
+            shared.failed(exc)
             raise
-        shared.ready.set_result(None)
-        self._share, self._share_key = shared, key
-
-    def _join(self, shared: _Shared, key: str) -> None:
-        """Become one more handle on the store ``shared`` opened in this process."""
-        owner = shared.owner
-        if type(owner) is not type(self):
-            raise StoreLockedError(
-                f"{self.folder} is open for writing in this process by a "
-                f"{type(owner).__name__}", path=str(self._lock.path))
-        if self.durable and not owner.durable:
-            raise StoreError(
-                f"{self.folder} is already open in this process with durable=False; "
-                "open it with durable=False too (or read_only=True)",
-                code="store_options_conflict",
-            )
-        keep = _HANDLE_ATTRS | type(self).handle_attrs
-        for name, value in vars(owner).items():
-            if name not in keep:
-                setattr(self, name, value)
-        shared.handles += 1
-        self._share, self._share_key = shared, key
+        shared.opened(self, HANDLE_ATTRS | type(self).handle_attrs)
+        self._share = shared
 
     async def _ready(self) -> None:
         """Called first by every public method."""
@@ -290,14 +223,10 @@ class BaseStore:
                 return
         self._state = "closed"
         shared, self._share = self._share, None
-        closing: asyncio.Future[None] | None = None
-        if shared is not None:
-            shared.handles -= 1
-            if shared.handles > 0:  # others still use the store: only wait for writes
-                for coll in self._collections:
-                    await coll.drain()
-                return
-            closing = shared.closing = asyncio.get_running_loop().create_future()
+        if shared is not None and shared.leave() is None:
+            for coll in self._collections:  # others still use the store: wait for writes
+                await coll.drain()
+            return
         first: BaseException | None = None
         try:
             for coll in self._collections:  # every collection, even after one fails
@@ -309,10 +238,8 @@ class BaseStore:
             try:
                 await self._lock.release()
             finally:
-                if shared is not None and closing is not None:
-                    if _OPEN.get(self._share_key) is shared:
-                        del _OPEN[self._share_key]
-                    closing.set_result(None)
+                if shared is not None:
+                    shared.closed()
         if first is not None:
             raise first
 

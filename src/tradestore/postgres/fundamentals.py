@@ -21,13 +21,19 @@ from tradestore.models import (
     FundamentalSnapshot,
     NewsItem,
     ensure_aware,
+    ensure_bool,
     ensure_non_negative_int,
     ensure_optional_aware,
     normalize_symbol,
 )
 from tradestore.postgres._rows import RowCodec
 from tradestore.postgres._store import Clock, Location, PgStore
-from tradestore.stores._fundamental_rules import check_max_age, check_range, is_stale
+from tradestore.stores._fundamental_rules import (
+    check_max_age,
+    check_range,
+    is_stale,
+    same_day_keys,
+)
 from tradestore.stores._stock_rules import zone
 
 __all__ = ["PgFundamentalStore"]
@@ -132,9 +138,28 @@ class PgFundamentalStore(PgStore, FundamentalStore):
 
     # -- analyses --------------------------------------------------------------------------
 
-    async def save_analysis(self, analysis: FundamentalAnalysis) -> None:
+    async def save_analysis(
+        self, analysis: FundamentalAnalysis, *, replace_same_day: bool = False
+    ) -> None:
         ana = FundamentalAnalysis.checked(analysis, "analysis", self.now())
-        await self._save(_SAVE_ANALYSIS, _ANALYSES.dump(ana), "saving an analysis")
+        one_a_day = ensure_bool(replace_same_day, "replace_same_day")
+        async with self._write("saving an analysis") as conn:
+            if one_a_day:
+                # Serialises same-day saves of one symbol (new rows cannot be row-locked).
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                                   (f"tradestore.analyses:{ana.symbol}",))
+                cur = await conn.execute(
+                    f"SELECT {_ANALYSES.select_list} FROM {_ANALYSES.table} "
+                    "WHERE symbol = %s".encode(), (ana.symbol,))
+                history = {str(i): _ANALYSES.load(row)
+                           for i, row in enumerate(await cur.fetchall())}
+                stale = [history[key].analyzed_at
+                         for key in same_day_keys(history, ana, self.tz)]
+                if stale:
+                    await conn.execute(
+                        f"DELETE FROM {_ANALYSES.table} WHERE symbol = %s "
+                        "AND analyzed_at = ANY(%s)".encode(), (ana.symbol, stale))
+            await conn.execute(_SAVE_ANALYSIS, _ANALYSES.dump(ana))
 
     async def get_analysis_history(self, symbol: str) -> list[FundamentalAnalysis]:
         sym = normalize_symbol(symbol)

@@ -27,7 +27,7 @@ from tradestore.models import (
 )
 from tradestore.postgres._rows import RowCodec
 from tradestore.postgres._store import Clock, Location, PgStore
-from tradestore.stores._stock_rules import is_due, oldest_first, zone
+from tradestore.stores._stock_rules import distinct_symbols, is_due, oldest_first, zone
 
 __all__ = ["PgStockStateStore"]
 
@@ -100,12 +100,11 @@ class PgStockStateStore(PgStore, StockStateStore):
         rows = await self._fetch("reading stock states", f"{_SELECT} ORDER BY symbol")
         return {state.symbol: state for state in map(_STATES.load, rows)}
 
-    async def _states(self, symbols: Iterable[str]) -> list[tuple[str, StockSchedulerState | None]]:
+    async def _states(
+        self, symbols: Iterable[str], skip_invalid: bool = False
+    ) -> list[tuple[str, StockSchedulerState | None]]:
         """(symbol, stored state) for each distinct symbol, first occurrence kept."""
-        if isinstance(symbols, str | bytes) or not isinstance(symbols, Iterable):
-            raise ValidationError("symbols: expected an iterable of symbols (not a str)",
-                                  field="symbols")
-        keys = list(dict.fromkeys(normalize_symbol(s) for s in symbols))
+        keys = distinct_symbols(symbols, skip_invalid)
         rows = await self._fetch("reading stock states",
                                  f"{_SELECT} WHERE symbol = ANY(%s)", (keys,)) if keys else []
         found = {state.symbol: state for state in map(_STATES.load, rows)}
@@ -120,14 +119,15 @@ class PgStockStateStore(PgStore, StockStateStore):
         state = _STATES.load(rows[0]) if rows else None
         return is_due(kind, state, self.today(), self._intervals[kind])
 
-    async def _needing(self, kind: str, symbols: Iterable[str]) -> list[str]:
-        found = await self._states(symbols)
+    async def _needing(self, kind: str, symbols: Iterable[str], skip_invalid: bool) -> list[str]:
+        found = await self._states(symbols, skip_invalid)
         today, interval = self.today(), self._intervals[kind]
         return [sym for sym, state in found if is_due(kind, state, today, interval)]
 
-    async def _oldest(self, kind: str, symbols: Iterable[str], limit: int | None) -> list[str]:
+    async def _oldest(self, kind: str, symbols: Iterable[str], limit: int | None,
+                      skip_invalid: bool) -> list[str]:
         cap = None if limit is None else ensure_non_negative_int(limit, "limit")
-        return oldest_first(await self._states(symbols), kind, cap)
+        return oldest_first(await self._states(symbols, skip_invalid), kind, cap)
 
     async def needs_news_fetch(self, symbol: str) -> bool:
         return await self._needs_one("news", symbol)
@@ -138,29 +138,35 @@ class PgStockStateStore(PgStore, StockStateStore):
     async def needs_fundamentals_check(self, symbol: str) -> bool:
         return await self._needs_one("fundamentals", symbol)
 
-    async def get_stocks_needing_news(self, symbols: Iterable[str]) -> list[str]:
-        return await self._needing("news", symbols)
+    async def get_stocks_needing_news(
+        self, symbols: Iterable[str], *, skip_invalid: bool = False
+    ) -> list[str]:
+        return await self._needing("news", symbols, skip_invalid)
 
-    async def get_stocks_needing_earnings(self, symbols: Iterable[str]) -> list[str]:
-        return await self._needing("earnings", symbols)
+    async def get_stocks_needing_earnings(
+        self, symbols: Iterable[str], *, skip_invalid: bool = False
+    ) -> list[str]:
+        return await self._needing("earnings", symbols, skip_invalid)
 
-    async def get_stocks_needing_fundamentals(self, symbols: Iterable[str]) -> list[str]:
-        return await self._needing("fundamentals", symbols)
+    async def get_stocks_needing_fundamentals(
+        self, symbols: Iterable[str], *, skip_invalid: bool = False
+    ) -> list[str]:
+        return await self._needing("fundamentals", symbols, skip_invalid)
 
     async def get_oldest_news_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5
+        self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
     ) -> list[str]:
-        return await self._oldest("news", symbols, limit)
+        return await self._oldest("news", symbols, limit, skip_invalid)
 
     async def get_oldest_earnings_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5
+        self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
     ) -> list[str]:
-        return await self._oldest("earnings", symbols, limit)
+        return await self._oldest("earnings", symbols, limit, skip_invalid)
 
     async def get_oldest_fundamentals_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5
+        self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
     ) -> list[str]:
-        return await self._oldest("fundamentals", symbols, limit)
+        return await self._oldest("fundamentals", symbols, limit, skip_invalid)
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -180,15 +186,18 @@ class PgStockStateStore(PgStore, StockStateStore):
         return self.today() if value is None else ensure_date(value, "check_date")
 
     async def update_news_check(self, symbol: str, check_date: date | None = None) -> None:
-        await self._set(symbol, last_news_check=self._day(check_date))
+        await self._set(symbol, last_news_check=self._day(check_date),
+                        last_news_checked_at=self.now())
 
     async def update_earnings_check(self, symbol: str, check_date: date | None = None) -> None:
-        await self._set(symbol, last_earnings_check=self._day(check_date))
+        await self._set(symbol, last_earnings_check=self._day(check_date),
+                        last_earnings_checked_at=self.now())
 
     async def update_fundamentals_check(
         self, symbol: str, check_date: date | None = None
     ) -> None:
         await self._set(symbol, last_fundamentals_check=self._day(check_date),
+                        last_fundamentals_checked_at=self.now(),
                         needs_fundamentals_recheck=False)
 
     async def flag_fundamentals_recheck(self, symbol: str) -> None:

@@ -20,9 +20,9 @@ from tradestore.models import (
     validate_identifier,
     validate_task_id,
 )
+from tradestore.postgres._claims import PgClaims
 from tradestore.postgres._rows import RowCodec
-from tradestore.postgres._store import PgStore
-from tradestore.stores._task_rules import check_changes
+from tradestore.stores._task_rules import checked_changes
 
 __all__ = ["PgTaskStore"]
 
@@ -44,11 +44,12 @@ _SAVE_BEAT = (
 )
 
 
-class PgTaskStore(PgStore, TaskStore):
+class PgTaskStore(PgClaims, TaskStore):
     """Background tasks keyed by ``task_id``."""
 
     kind = "tasks"
     codecs = ((_TASKS, "task_id"), (_BEATS, "scheduler_id"))
+    _codec = _TASKS
 
     async def save(self, task: BackgroundTask) -> None:
         stored = BackgroundTask.checked(task, "task", self.now())
@@ -102,7 +103,7 @@ class PgTaskStore(PgStore, TaskStore):
 
     async def update(self, task_id: str, **changes: Any) -> BackgroundTask:
         key = validate_task_id(task_id)
-        values = check_changes(changes)
+        values = checked_changes(changes, "update")
         async with self._write("updating a task") as conn:
             if values:
                 cols, marks, params = _TASKS.dump_fields(values)

@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from tradestore import TaskStatus, TradingError, ValidationError
-from tradestore.models import RunOutcome, append_run, validate_json_object
+from tradestore import StoreClosedError, StoreError, TradingError, ValidationError
+from tradestore.models import RunOutcome, validate_json_object
 from tradestore.scheduler.context import Handler, HandlerContext, RunInfo
 from tradestore.scheduler.events import (
     EventBus,
@@ -32,6 +32,7 @@ from tradestore.scheduler.events import (
     UnknownTaskTypeError,
 )
 from tradestore.scheduler.heartbeat import Heartbeat, new_scheduler_id
+from tradestore.scheduler.leases import LeaseKeeper
 from tradestore.scheduler.shutdown import relay_event, stop_signals
 from tradestore.scheduler.timing import Clock, utc_now
 from tradestore.scheduler.transitions import (
@@ -42,6 +43,7 @@ from tradestore.scheduler.transitions import (
     planned_time,
     succeeded,
 )
+from tradestore.stores.claims import TaskClaims
 
 if TYPE_CHECKING:
     from tradestore import BackgroundTask, TaskStore
@@ -52,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 _INTERRUPTED = "interrupted: the scheduler stopped while the task was running"
 _CANCELLED = "cancelled: the scheduler stopped before the task finished"
+_LEASE_LOST = "lease lost: another scheduler took the task over; this outcome was not recorded"
 _COUNTERS = {
     RunOutcome.SUCCEEDED: "succeeded",
     RunOutcome.RETRY: "retried",
@@ -73,11 +76,19 @@ class Scheduler:
       seconds (n = the retry number) up to ``max_retries`` times, then the task
       is FAILED with ``last_error`` kept. A task whose type has no handler fails
       at once.
-    - At start, tasks left RUNNING by a crash go back to PENDING as a retry.
+    - Tasks are claimed through the store's ``TaskClaims`` (one atomic step marks
+      them RUNNING under a lease of ``lease_seconds`` with a new fencing token);
+      leases are renewed while handlers run, a handler whose lease was lost is
+      cancelled at once, and every outcome write names the token, so a run
+      taken over by another scheduler changes nothing.
+    - At start, tasks left RUNNING by a crash go back to PENDING as a retry
+      (``reclaim_expired``); expired leases are taken back every ``lease_seconds``.
     - ``request_stop()``, a set ``stop_event``, the end of ``duration`` and
       SIGINT / SIGTERM during ``run`` all stop the same way: no new task starts,
       running ones get ``grace_period`` seconds, the rest are cancelled and put
       back to PENDING. A second signal cancels them at once.
+    - In ``run``, a claim that fails with a ``StoreError`` (a full disk) is logged
+      and tried again at the next poll; a closed store ends the run.
     - While ``run`` runs, a ``SchedulerHeartbeat`` is written every
       ``heartbeat_interval`` seconds, and marked stopped at a clean stop.
     - Events go to every subscriber (``subscribe``, and ``on_event``).
@@ -104,6 +115,7 @@ class Scheduler:
         grace_period: float = 10.0,
         on_event: Callable[[TaskEvent], None] | None = None,
         heartbeat_interval: float = 5.0,
+        lease_seconds: float = 30.0,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency!r}")
@@ -115,9 +127,13 @@ class Scheduler:
         ):
             if not value >= 0:
                 raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-        if not 0 < heartbeat_interval < float("inf"):
-            raise ValueError(f"heartbeat_interval must be a positive number, "
-                             f"got {heartbeat_interval!r}")
+        for name, value in (("heartbeat_interval", heartbeat_interval),
+                            ("lease_seconds", lease_seconds)):
+            if not 0 < value < float("inf"):
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        if not isinstance(task_store, TaskClaims):
+            raise TypeError(f"{type(task_store).__name__} does not provide the scheduler's "
+                            "claims (tradestore.stores.claims.TaskClaims)")
         self.task_store = task_store
         self.context = context if context is not None else HandlerContext()
         if self.context.tasks is None:
@@ -129,19 +145,21 @@ class Scheduler:
         self.backoff_max = backoff_max
         self.grace_period = grace_period
         self.heartbeat_interval = float(heartbeat_interval)
-        self.on_event = on_event
+        self.lease_seconds = float(lease_seconds)
         self.stats = RunStats()
         self.host = socket.gethostname()
         self.scheduler_id = new_scheduler_id(self.host)
         """Unique per scheduler object: ``"<host>:<pid>:<random hex>"``."""
         self.stop_reason: str | None = None
         self._events = EventBus()
-        if on_event is not None:
-            self._events.subscribe(on_event)
+        self._on_event: Callable[[TaskEvent], None] | None = None
+        self._drop_on_event: Callable[[], None] | None = None
+        self.on_event = on_event
         self._handlers: dict[str, Handler] = {}
         for task_type, handler in (handlers or {}).items():
             self.register(task_type, handler)
         self._in_flight: dict[asyncio.Task[None], RunInfo] = {}
+        self._leases = LeaseKeeper(self)
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._recovered = False
@@ -169,6 +187,20 @@ class Scheduler:
         that raises is logged and stays subscribed; the scheduler carries on.
         """
         return self._events.subscribe(callback)
+
+    @property
+    def on_event(self) -> Callable[[TaskEvent], None] | None:
+        """The subscriber given as ``on_event=`` (assign to replace it; None removes it)."""
+        return self._on_event
+
+    @on_event.setter
+    def on_event(self, callback: Callable[[TaskEvent], None] | None) -> None:
+        if self._drop_on_event is not None:
+            self._drop_on_event()
+            self._drop_on_event = None
+        self._on_event = callback
+        if callback is not None:
+            self._drop_on_event = self._events.subscribe(callback)
 
     @property
     def handlers(self) -> dict[str, Handler]:
@@ -211,11 +243,16 @@ class Scheduler:
         if self._recovered:
             return 0
         self._recovered = True
+        return await self._reclaim()
+
+    async def _reclaim(self) -> int:
+        """Take over the RUNNING tasks no live scheduler holds, recording each as crashed."""
+        now = self.clock()
         count = 0
-        for task in await self.task_store.list_tasks():
-            if task.status != TaskStatus.RUNNING:
-                continue
-            outcome = crashed(task, _INTERRUPTED, now=self.clock())
+        for task, previous in await self.task_store.reclaim_expired(
+            self.scheduler_id, lease_seconds=self.lease_seconds, now=now
+        ):
+            outcome = crashed(task, _INTERRUPTED, now=now, scheduler_id=previous or "")
             if await self._settle(task, outcome):
                 count += 1
         return count
@@ -227,6 +264,7 @@ class Scheduler:
         Writes a heartbeat at the start and a stopped one at the end.
         """
         await self._heartbeat.beat()
+        self._leases.start()
         try:
             await self.recover()
             await self._fill_slots()
@@ -234,6 +272,7 @@ class Scheduler:
                 await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
                 await self._fill_slots()
         finally:
+            await self._leases.stop()
             await self._heartbeat.stop()
         await self._events.drain(self.grace_period)
         return self.stats
@@ -259,10 +298,11 @@ class Scheduler:
                 relay_event(stop_event, lambda: self._stop_for("stop event set")),
             ):
                 self._heartbeat.start()
+                self._leases.start()
                 await self.recover()
                 while not self._stop.is_set():
                     self._wake.clear()  # before looking: a wake() from now on is kept
-                    await self._fill_slots()
+                    await self._poll()
                     if self._stop.is_set():
                         break
                     with contextlib.suppress(TimeoutError):
@@ -272,6 +312,7 @@ class Scheduler:
         finally:
             if deadline is not None:
                 deadline.cancel()
+            await self._leases.stop()
             await self._heartbeat.stop()
         await self._events.drain(self.grace_period)
         return self.stats
@@ -294,6 +335,16 @@ class Scheduler:
     def _on_signal(self, sig: signal.Signals) -> None:
         self._stop_for(f"{sig.name} received", now=True)
 
+    async def _poll(self) -> None:
+        """Start due tasks; a store that fails to claim (a full disk) is retried next poll."""
+        try:
+            await self._fill_slots()
+        except StoreClosedError:
+            raise
+        except StoreError:
+            logger.exception("could not claim due tasks; trying again in %.1fs",
+                             self.poll_interval)
+
     async def _fill_slots(self) -> None:
         """Start due tasks, in ``due_tasks`` order, while slots are free."""
         if self._stop.is_set():
@@ -301,15 +352,11 @@ class Scheduler:
         free = self.concurrency - len(self._in_flight)
         if free <= 0:
             return
-        now = self.clock()
-        for task in await self.task_store.due_tasks(now, limit=free):
-            if self._stop.is_set():
-                return
-            planned = planned_time(task)
-            started = await self.task_store.update(
-                task.task_id, status=TaskStatus.RUNNING, last_executed=now
-            )
-            self._launch(started, planned)
+        claimed = await self.task_store.claim_due(
+            self.scheduler_id, limit=free, lease_seconds=self.lease_seconds, now=self.clock()
+        )
+        for task in claimed:  # claiming changed nothing planned_time reads
+            self._launch(task, planned_time(task))
 
     def _launch(self, task: BackgroundTask, planned: datetime) -> None:
         """Count, report and start the handler of a task now RUNNING in the store."""
@@ -325,10 +372,13 @@ class Scheduler:
             self._execute(task, info), name=f"tradestore-task-{task.task_id}"
         )
         self._in_flight[job] = info
+        self._leases.held(task.task_id, task.lease_expires_at)
         job.add_done_callback(self._finished)
 
     def _finished(self, job: asyncio.Task[None]) -> None:
-        self._in_flight.pop(job, None)
+        info = self._in_flight.pop(job, None)
+        if info is not None:
+            self._leases.released(info.task_id)
         self._wake.set()
         if not job.cancelled() and job.exception() is not None:
             logger.error("recording the outcome of a task failed", exc_info=job.exception())
@@ -344,8 +394,8 @@ class Scheduler:
             return
         try:
             result = await handler(task, dataclasses.replace(self.context, run=info))
-            if result is not None:
-                validate_json_object(result, "result")
+            if result is not None:  # checked as it will be stored, size limit included
+                validate_json_object({**task.metadata, "last_result": result}, "result")
         except asyncio.CancelledError:
             outcome = cancelled(task, _CANCELLED, now=self.clock(),
                                 duration=time.perf_counter() - began, **where)
@@ -375,14 +425,22 @@ class Scheduler:
         still RUNNING on disk and crash recovery takes it at the next start.
         """
         try:
-            await self.task_store.update(
-                task.task_id, **outcome.changes, history=append_run(task.history, outcome.run)
+            stored = await self.task_store.finish_run(
+                task.task_id, task.lease_token, outcome.run, **outcome.changes
             )
         except TradingError as exc:
             self.stats.lost += 1
             logger.error("could not record that task %s %s: %s; left to crash recovery",
                          task.task_id, outcome.outcome, exc)
             self._emit("lost", task, error=_message(exc))
+            return False
+        if stored is None:
+            self.stats.lost += 1
+            logger.warning(
+                "task %s %s, but its lease (token %d) was lost: the store refused the "
+                "outcome and changed nothing", task.task_id, outcome.outcome, task.lease_token,
+            )
+            self._emit("lost", task, error=_LEASE_LOST)
             return False
         setattr(self.stats, _COUNTERS[outcome.outcome],
                 getattr(self.stats, _COUNTERS[outcome.outcome]) + 1)

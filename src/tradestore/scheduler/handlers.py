@@ -79,7 +79,7 @@ async def handle_news(task: BackgroundTask, ctx: HandlerContext) -> dict[str, An
     store = ctx.require(ctx.fundamentals, "fundamentals")
     market = ctx.require(ctx.market, "market")
     symbols = ctx.symbols_for(task)
-    due = await stocks.get_stocks_needing_news(symbols)
+    due = await stocks.get_stocks_needing_news(symbols, skip_invalid=True)  # logged
     chosen = await stocks.get_oldest_news_stocks(due, limit=batch_size(task))
     now = ctx.now()
 
@@ -111,7 +111,7 @@ async def handle_earnings(task: BackgroundTask, ctx: HandlerContext) -> dict[str
     store = ctx.require(ctx.fundamentals, "fundamentals")
     market = ctx.require(ctx.market, "market")
     symbols = ctx.symbols_for(task)
-    due = await stocks.get_stocks_needing_earnings(symbols)
+    due = await stocks.get_stocks_needing_earnings(symbols, skip_invalid=True)  # logged
     chosen = await stocks.get_oldest_earnings_stocks(due, limit=batch_size(task))
     today = ctx.now().astimezone(stocks.tz).date()  # the date in the stores' zone
 
@@ -140,7 +140,7 @@ async def handle_fundamentals(task: BackgroundTask, ctx: HandlerContext) -> dict
     store = ctx.require(ctx.fundamentals, "fundamentals")
     market = ctx.require(ctx.market, "market")
     symbols = ctx.symbols_for(task)
-    due = await stocks.get_stocks_needing_fundamentals(symbols)
+    due = await stocks.get_stocks_needing_fundamentals(symbols, skip_invalid=True)  # logged
     chosen = await stocks.get_oldest_fundamentals_stocks(due, limit=batch_size(task))
     now = ctx.now()
 

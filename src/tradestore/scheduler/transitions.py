@@ -182,12 +182,12 @@ def crashed(
 
     The run's end is unknown: ``finished_at`` is when the crash was found, so
     its ``duration_seconds`` is an upper bound. ``scheduler_id`` is the one
-    that held it (its ``lease_owner``) when known.
+    that held it, when known.
     """
     changes = after_crash(task, error)
     started = task.last_executed if task.last_executed is not None else now
     started = min(started, now)
     run = _run(task, RunOutcome.CRASHED, started, now, (now - started).total_seconds(), error,
-               host, scheduler_id or task.lease_owner or "", None)
+               host, scheduler_id, None)
     next_run = task.run_at if changes["status"] == TaskStatus.PENDING else None
     return TaskOutcome(run, changes, next_run)

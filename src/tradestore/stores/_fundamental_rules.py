@@ -1,13 +1,29 @@
-"""The pure rules of FundamentalStore that both backends share: ranges and staleness."""
+"""The pure rules of FundamentalStore shared by every backend: ranges, staleness, same day."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from zoneinfo import ZoneInfo
 
 from tradestore.errors import ValidationError
-from tradestore.models import FundamentalSnapshot, ensure_optional_date
+from tradestore.models import FundamentalAnalysis, FundamentalSnapshot, ensure_optional_date
 
-__all__ = ["check_max_age", "check_range", "is_stale"]
+__all__ = ["analysis_day", "check_max_age", "check_range", "is_stale", "same_day_keys"]
+
+
+def analysis_day(analysis: FundamentalAnalysis, tz: ZoneInfo) -> dt.date:
+    """The calendar day, in ``tz``, an analysis was made on."""
+    return analysis.analyzed_at.astimezone(tz).date()
+
+
+def same_day_keys(
+    history: Mapping[str, FundamentalAnalysis], new: FundamentalAnalysis, tz: ZoneInfo
+) -> list[str]:
+    """The keys of the analyses in ``history`` made on ``new``'s calendar day in ``tz``:
+    the ones ``save_analysis(new, replace_same_day=True)`` replaces."""
+    day = analysis_day(new, tz)
+    return [key for key, old in history.items() if analysis_day(old, tz) == day]
 
 
 def check_range(start: dt.date | None, end: dt.date | None) -> None:

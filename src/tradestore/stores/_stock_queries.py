@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING
 
 from tradestore.errors import ValidationError
-from tradestore.models import StockSchedulerState, ensure_non_negative_int
+from tradestore.models import StockSchedulerState, ensure_bool, ensure_non_negative_int
 from tradestore.persistence import Collection
 from tradestore.stores._stock_rules import SymbolKeys, is_due, oldest_first
 
 __all__ = ["StockQueries"]
+
+_log = logging.getLogger(__name__)
+_SHOWN = 10  # invalid entries named in one warning
 
 
 class StockQueries:
@@ -36,29 +40,35 @@ class StockQueries:
     async def needs_fundamentals_check(self, symbol: str) -> bool:
         return await self._needs_one("fundamentals", symbol)
 
-    async def get_stocks_needing_news(self, symbols: Iterable[str]) -> list[str]:
-        return await self._needing("news", symbols)
+    async def get_stocks_needing_news(
+        self, symbols: Iterable[str], *, skip_invalid: bool = False
+    ) -> list[str]:
+        return await self._needing("news", symbols, skip_invalid)
 
-    async def get_stocks_needing_earnings(self, symbols: Iterable[str]) -> list[str]:
-        return await self._needing("earnings", symbols)
+    async def get_stocks_needing_earnings(
+        self, symbols: Iterable[str], *, skip_invalid: bool = False
+    ) -> list[str]:
+        return await self._needing("earnings", symbols, skip_invalid)
 
-    async def get_stocks_needing_fundamentals(self, symbols: Iterable[str]) -> list[str]:
-        return await self._needing("fundamentals", symbols)
+    async def get_stocks_needing_fundamentals(
+        self, symbols: Iterable[str], *, skip_invalid: bool = False
+    ) -> list[str]:
+        return await self._needing("fundamentals", symbols, skip_invalid)
 
     async def get_oldest_news_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5
+        self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
     ) -> list[str]:
-        return await self._oldest("news", symbols, limit)
+        return await self._oldest("news", symbols, limit, skip_invalid)
 
     async def get_oldest_earnings_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5
+        self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
     ) -> list[str]:
-        return await self._oldest("earnings", symbols, limit)
+        return await self._oldest("earnings", symbols, limit, skip_invalid)
 
     async def get_oldest_fundamentals_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5
+        self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
     ) -> list[str]:
-        return await self._oldest("fundamentals", symbols, limit)
+        return await self._oldest("fundamentals", symbols, limit, skip_invalid)
 
     async def _needs_one(self, kind: str, symbol: object) -> bool:
         await self._ready()
@@ -67,24 +77,37 @@ class StockQueries:
         return is_due(kind, state, self.today(), self._intervals[kind])
 
     async def _lookup(
-        self, symbols: Iterable[str]
+        self, symbols: Iterable[str], skip_invalid: bool = False
     ) -> list[tuple[str, StockSchedulerState | None]]:
         """(symbol, cached state) for each distinct symbol, first occurrence kept."""
         await self._ready()
         if isinstance(symbols, str | bytes) or not isinstance(symbols, Iterable):
             raise ValidationError("symbols: expected an iterable of symbols (not a str)",
                                   field="symbols")
+        skip = ensure_bool(skip_invalid, "skip_invalid")
         keys: dict[str, str] = {}
+        skipped: list[object] = []
         for symbol in symbols:
-            sym, doc = self._key(symbol)
+            try:
+                sym, doc = self._key(symbol)
+            except ValidationError:
+                if not skip:
+                    raise
+                skipped.append(symbol)
+                continue
             keys.setdefault(sym, doc)
+        if skipped:
+            _log.warning("skipped %d invalid symbol(s): %s", len(skipped),
+                         ", ".join(f"{s!r:.40}" for s in skipped[:_SHOWN]))
         return [(sym, await self._states.get(doc, sym)) for sym, doc in keys.items()]
 
-    async def _needing(self, kind: str, symbols: Iterable[str]) -> list[str]:
-        found = await self._lookup(symbols)
+    async def _needing(self, kind: str, symbols: Iterable[str], skip_invalid: bool) -> list[str]:
+        found = await self._lookup(symbols, skip_invalid)
         today, interval = self.today(), self._intervals[kind]
         return [sym for sym, state in found if is_due(kind, state, today, interval)]
 
-    async def _oldest(self, kind: str, symbols: Iterable[str], limit: int | None) -> list[str]:
+    async def _oldest(
+        self, kind: str, symbols: Iterable[str], limit: int | None, skip_invalid: bool
+    ) -> list[str]:
         cap = None if limit is None else ensure_non_negative_int(limit, "limit")
-        return oldest_first(await self._lookup(symbols), kind, cap)
+        return oldest_first(await self._lookup(symbols, skip_invalid), kind, cap)

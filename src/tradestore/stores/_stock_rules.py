@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
+import logging
 import zlib
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tradestore.errors import ValidationError
-from tradestore.models import StockSchedulerState, normalize_symbol
+from tradestore.models import StockSchedulerState, ensure_bool, normalize_symbol
 
-__all__ = ["KINDS", "PARTITIONS", "SymbolKeys", "is_due", "oldest_first", "partition", "zone"]
+__all__ = [
+    "CHECKED_AT",
+    "KINDS",
+    "PARTITIONS",
+    "SymbolKeys",
+    "distinct_symbols",
+    "is_due",
+    "oldest_first",
+    "partition",
+    "zone",
+]
 
+_log = logging.getLogger(__name__)
 PARTITIONS = 1024
 KINDS = {  # kind of fetch -> the state field holding the date of the last one
     "news": "last_news_check",
     "earnings": "last_earnings_check",
     "fundamentals": "last_fundamentals_check",
 }
+CHECKED_AT = {  # kind of fetch -> the state field holding when the last one was recorded
+    "news": "last_news_checked_at",
+    "earnings": "last_earnings_checked_at",
+    "fundamentals": "last_fundamentals_checked_at",
+}
+_LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 
 def partition(symbol: str) -> str:
@@ -77,12 +95,45 @@ def is_due(kind: str, state: StockSchedulerState | None, today: date, interval: 
 def oldest_first(
     found: Sequence[tuple[str, StockSchedulerState | None]], kind: str, limit: int | None
 ) -> list[str]:
-    """Symbols never checked for ``kind`` first (in input order), then oldest; ties by input."""
-    field = KINDS[kind]
+    """Up to ``limit`` symbols, fairest first: never checked for ``kind`` (in input order),
+    then by oldest check date; among equal dates, the check recorded longest ago first
+    (one with no recorded time, from older data, counts as longest ago), then input order.
+    """
+    field, stamp = KINDS[kind], CHECKED_AT[kind]
 
-    def rank(index: int) -> tuple[bool, date, int]:
+    def rank(index: int) -> tuple[bool, date, datetime, int]:
         state = found[index][1]
-        last: date | None = None if state is None else getattr(state, field)
-        return (last is not None, last or date.min, index)
+        if state is None:
+            return (False, date.min, _LONG_AGO, index)
+        last: date | None = getattr(state, field)
+        if last is None:
+            return (False, date.min, _LONG_AGO, index)
+        at: datetime | None = getattr(state, stamp)
+        return (True, last, _LONG_AGO if at is None else at, index)
 
     return [found[i][0] for i in sorted(range(len(found)), key=rank)[:limit]]
+
+
+def distinct_symbols(symbols: object, skip_invalid: object = False) -> list[str]:
+    """The normalised symbols of ``symbols``, first occurrence kept (batch queries' input).
+
+    With ``skip_invalid`` malformed entries are left out and logged (one WARNING
+    naming them); otherwise the first raises ``ValidationError``.
+    """
+    if isinstance(symbols, str | bytes) or not isinstance(symbols, Iterable):
+        raise ValidationError("symbols: expected an iterable of symbols (not a str)",
+                              field="symbols")
+    skip = ensure_bool(skip_invalid, "skip_invalid")
+    keys: dict[str, None] = {}
+    skipped: list[object] = []
+    for symbol in symbols:
+        try:
+            keys.setdefault(normalize_symbol(symbol))
+        except ValidationError:
+            if not skip:
+                raise
+            skipped.append(symbol)
+    if skipped:
+        _log.warning("skipped %d invalid symbol(s): %s", len(skipped),
+                     ", ".join(f"{s!r:.40}" for s in skipped[:10]))
+    return list(keys)

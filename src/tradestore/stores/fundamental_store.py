@@ -25,13 +25,19 @@ from tradestore.models import (
     FundamentalSnapshot,
     NewsItem,
     ensure_aware,
+    ensure_bool,
     ensure_non_negative_int,
     ensure_optional_aware,
     normalize_symbol,
 )
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
 from tradestore.stores._doc_index import DocIndex
-from tradestore.stores._fundamental_rules import check_max_age, check_range, is_stale
+from tradestore.stores._fundamental_rules import (
+    check_max_age,
+    check_range,
+    is_stale,
+    same_day_keys,
+)
 from tradestore.stores._news import NewsArchive
 from tradestore.stores._stock_rules import zone
 
@@ -157,12 +163,18 @@ class FileFundamentalStore(BaseStore, FundamentalStore):
 
     # -- analyses --------------------------------------------------------------------------
 
-    async def save_analysis(self, analysis: FundamentalAnalysis) -> None:
+    async def save_analysis(
+        self, analysis: FundamentalAnalysis, *, replace_same_day: bool = False
+    ) -> None:
         await self._ready()
         self._check_writable()
         ana = FundamentalAnalysis.checked(analysis, "analysis", self.now())
+        one_a_day = ensure_bool(replace_same_day, "replace_same_day")
 
         def put(txn: Txn[FundamentalAnalysis]) -> None:
+            if one_a_day:
+                for key in same_day_keys(txn.records(ana.symbol), ana, self.tz):
+                    txn.delete(ana.symbol, key)
             txn.put(ana.symbol, _utc_key(ana.analyzed_at), ana)
 
         await self._analyses.mutate([ana.symbol], put)

@@ -106,15 +106,18 @@ class FileStockStateStore(StockQueries, BaseStore, StockStateStore):
     # -- writes -----------------------------------------------------------------------------
 
     async def update_news_check(self, symbol: str, check_date: date | None = None) -> None:
-        await self._set(symbol, last_news_check=self._day(check_date))
+        await self._set(symbol, last_news_check=self._day(check_date),
+                        last_news_checked_at=self.now())
 
     async def update_earnings_check(self, symbol: str, check_date: date | None = None) -> None:
-        await self._set(symbol, last_earnings_check=self._day(check_date))
+        await self._set(symbol, last_earnings_check=self._day(check_date),
+                        last_earnings_checked_at=self.now())
 
     async def update_fundamentals_check(
         self, symbol: str, check_date: date | None = None
     ) -> None:
         await self._set(symbol, last_fundamentals_check=self._day(check_date),
+                        last_fundamentals_checked_at=self.now(),
                         needs_fundamentals_recheck=False)
 
     async def flag_fundamentals_recheck(self, symbol: str) -> None:

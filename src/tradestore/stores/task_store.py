@@ -3,7 +3,9 @@
 Tasks are spread over 16 documents by a stable hash of their id
 (``zlib.crc32(task_id) % 16``), so one change rewrites a small document at
 checkpoint time, and the whole collection is loaded at ``initialize()``.
-Scheduler heartbeats are a second collection, in ``tasks/heartbeats/``.
+Scheduler heartbeats are a second collection, in ``tasks/heartbeats/``. The
+scheduler's claims, leases and outcome writes (``claims.TaskClaims``) come from
+``_task_claims.FileClaims``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from tradestore.models import (
 )
 from tradestore.persistence import BaseStore, Clock, FileSystem, Txn
 from tradestore.stores._heartbeats import HeartbeatBook
-from tradestore.stores._task_rules import check_changes
+from tradestore.stores._task_claims import FileClaims
+from tradestore.stores._task_rules import checked_changes, due_order, is_due
 
 __all__ = ["FileTaskStore"]
 
@@ -43,10 +46,11 @@ def _partition(task_id: str) -> str:
     return f"{zlib.crc32(task_id.encode()) % _PARTITIONS:x}"
 
 
-class FileTaskStore(BaseStore, TaskStore):
+class FileTaskStore(FileClaims, BaseStore, TaskStore):
     """Background tasks keyed by ``task_id``; reads return copies."""
 
     folder_name = "tasks"
+    _partition_of = staticmethod(_partition)
 
     def __init__(
         self,
@@ -63,6 +67,7 @@ class FileTaskStore(BaseStore, TaskStore):
         self._beats = HeartbeatBook(
             self._collection("heartbeats", "heartbeats", SchedulerHeartbeat, lazy=False)
         )
+        self._claimants: set[str] = set()  # owners that claimed through this open store
 
     async def save(self, task: BackgroundTask) -> None:
         await self._ready()
@@ -79,10 +84,7 @@ class FileTaskStore(BaseStore, TaskStore):
     async def save_many(self, tasks: Iterable[BackgroundTask]) -> None:
         await self._ready()
         self._check_writable()
-        if isinstance(tasks, str | bytes | BackgroundTask) or not isinstance(tasks, Iterable):
-            raise ValidationError("tasks: expected an iterable of BackgroundTask", field="tasks")
-        now = self.now()
-        stored = {t.task_id: t for t in (BackgroundTask.checked(t, "tasks", now) for t in tasks)}
+        stored = {t.task_id: t for t in self._checked_many(tasks)}
         if not stored:
             return
         placed = [(_partition(key), key, task) for key, task in stored.items()]
@@ -99,12 +101,8 @@ class FileTaskStore(BaseStore, TaskStore):
     async def ensure_many(self, tasks: Iterable[BackgroundTask]) -> list[str]:
         await self._ready()
         self._check_writable()
-        if isinstance(tasks, str | bytes | BackgroundTask) or not isinstance(tasks, Iterable):
-            raise ValidationError("tasks: expected an iterable of BackgroundTask", field="tasks")
-        now = self.now()
         staged: dict[str, BackgroundTask] = {}
-        for item in tasks:
-            checked = BackgroundTask.checked(item, "tasks", now)
+        for checked in self._checked_many(tasks):
             staged.setdefault(checked.task_id, checked)
         if not staged:
             return []
@@ -148,7 +146,7 @@ class FileTaskStore(BaseStore, TaskStore):
         await self._ready()
         self._check_writable()
         key = validate_task_id(task_id)
-        values = check_changes(changes)
+        values = checked_changes(changes, "update")  # normalised (enums...)
         doc = _partition(key)
 
         def apply(txn: Txn[BackgroundTask]) -> BackgroundTask:
@@ -194,11 +192,8 @@ class FileTaskStore(BaseStore, TaskStore):
         await self._ready()
         at = self.now() if now is None else ensure_aware(now, "now")
         cap = None if limit is None else ensure_non_negative_int(limit, "limit")
-        due = [
-            task for task in await self._all()
-            if task.is_active and task.status == TaskStatus.PENDING and task.run_at <= at
-        ]
-        due.sort(key=lambda task: (task.priority.rank, task.run_at, task.task_id))
+        due = [task for task in await self._all() if is_due(task, at)]
+        due.sort(key=due_order)
         return [task.clone() for task in due[:cap]]
 
     # -- heartbeats ------------------------------------------------------------------------
@@ -221,6 +216,13 @@ class FileTaskStore(BaseStore, TaskStore):
         await self._ready()
         self._check_writable()
         return await self._beats.prune(ensure_aware(before, "before"))
+
+    def _checked_many(self, tasks: Iterable[BackgroundTask]) -> list[BackgroundTask]:
+        """Validated private copies of ``tasks``, default stamps from the store clock."""
+        if isinstance(tasks, str | bytes | BackgroundTask) or not isinstance(tasks, Iterable):
+            raise ValidationError("tasks: expected an iterable of BackgroundTask", field="tasks")
+        now = self.now()
+        return [BackgroundTask.checked(task, "tasks", now) for task in tasks]
 
     async def _all(self) -> list[BackgroundTask]:
         """Every cached task (the cache's own objects: copy before handing out)."""

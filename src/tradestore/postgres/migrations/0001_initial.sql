@@ -64,6 +64,12 @@ CREATE TABLE tradestore.stock_state (
     last_portfolio_update_off  integer,
     last_analysis_check        timestamptz,
     last_analysis_check_off    integer,
+    last_news_checked_at       timestamptz,   -- when the last check was recorded: breaks
+    last_news_checked_at_off   integer,       -- ties among equal dates (oldest first)
+    last_earnings_checked_at   timestamptz,
+    last_earnings_checked_at_off integer,
+    last_fundamentals_checked_at timestamptz,
+    last_fundamentals_checked_at_off integer,
     needs_fundamentals_recheck boolean NOT NULL DEFAULT false,
     fetch_count                bigint NOT NULL DEFAULT 0 CHECK (fetch_count >= 0),
     error_count                bigint NOT NULL DEFAULT 0 CHECK (error_count >= 0),
@@ -141,7 +147,8 @@ CREATE TABLE tradestore.news_items (
     published_at     timestamptz NOT NULL,
     published_at_off integer NOT NULL,
     sentiment        double precision CHECK (sentiment >= -1 AND sentiment <= 1),
-    is_material      boolean NOT NULL
+    is_material      boolean NOT NULL,
+    extra            jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(extra) = 'object')
 );
 -- get_news newest first, for one symbol or all; prune by publication time.
 CREATE INDEX news_items_symbol ON tradestore.news_items (symbol, published_at DESC, id);

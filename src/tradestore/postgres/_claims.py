@@ -1,0 +1,159 @@
+"""The scheduler's claims on PostgreSQL (see ``tradestore.stores.claims``), mixed into TaskStore.
+
+Every method is one transaction, timed by the server's clock (``now`` is
+validated and ignored), so hosts whose clocks disagree still agree on leases:
+
+- ``claim_due``: one ``UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED)``:
+  two schedulers claiming at once never get the same task and never wait on
+  each other's rows;
+- ``renew_leases``: one ``UPDATE`` conditional on owner, status and token;
+- ``finish_run``: the row locked (``FOR UPDATE``), the token checked, the
+  outcome and the run (``append_run``, shared with the file backend) written;
+- ``reclaim_expired``: RUNNING rows with no lease or an expired one, taken
+  over with a new token (``SKIP LOCKED``: a row being finished is left alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+from tradestore.errors import ValidationError
+from tradestore.models import (
+    BackgroundTask,
+    TaskRun,
+    append_run,
+    ensure_aware,
+    ensure_finite,
+    ensure_non_negative_int,
+    validate_identifier,
+    validate_task_id,
+)
+from tradestore.postgres._rows import RowCodec
+from tradestore.postgres._store import PgStore
+from tradestore.stores._task_rules import checked_changes, due_order
+from tradestore.stores.claims import LEASE_FIELDS, Reclaimed
+
+__all__ = ["PgClaims"]
+
+
+def _lease(value: object) -> float:
+    seconds = ensure_finite(value, "lease_seconds")
+    if seconds <= 0:
+        raise ValidationError(f"lease_seconds: expected a number > 0, got {value!r}",
+                              field="lease_seconds")
+    return seconds
+
+
+def _check_now(now: datetime | None) -> None:
+    if now is not None:
+        ensure_aware(now, "now")  # validated; the server's clock times leases
+
+
+_TAKE = ("status = 'running', lease_owner = %s, "
+         "lease_expires_at = now() + make_interval(secs => %s), lease_expires_at_off = 0, "
+         "lease_token = t.lease_token + 1")
+
+
+class PgClaims(PgStore):
+    """``TaskClaims`` for the PostgreSQL ``TaskStore``."""
+
+    _codec: ClassVar[RowCodec[BackgroundTask]]
+
+    async def claim_due(
+        self, owner: str, *, limit: int, lease_seconds: float, now: datetime | None = None
+    ) -> list[BackgroundTask]:
+        who = validate_identifier(owner, "owner")
+        lease = _lease(lease_seconds)
+        cap = ensure_non_negative_int(limit, "limit")
+        _check_now(now)
+        codec = self._codec
+        select = ", ".join(f"t.{c}" for c in codec.select_list.split(", "))
+        sql = (
+            f"UPDATE tradestore.tasks t SET {_TAKE}, last_executed = now(), "
+            "last_executed_off = 0 FROM (SELECT task_id FROM tradestore.tasks "
+            "WHERE is_active AND status = 'pending' AND run_at <= now() "
+            "ORDER BY priority_rank, run_at, task_id LIMIT %s FOR UPDATE SKIP LOCKED) due "
+            f"WHERE t.task_id = due.task_id RETURNING {select}")
+        async with self._write("claiming due tasks") as conn:
+            if not cap:
+                return []
+            rows = await (await conn.execute(sql.encode(), (who, lease, cap))).fetchall()
+        claimed = [codec.load(row) for row in rows]
+        claimed.sort(key=due_order)
+        return claimed
+
+    async def renew_leases(
+        self, owner: str, tokens: Mapping[str, int], *, lease_seconds: float,
+        now: datetime | None = None,
+    ) -> dict[str, datetime]:
+        who = validate_identifier(owner, "owner")
+        lease = _lease(lease_seconds)
+        _check_now(now)
+        if not isinstance(tokens, Mapping):
+            raise ValidationError("tokens: expected a mapping of task id to token",
+                                  field="tokens")
+        wanted = {validate_task_id(key, "tokens"): ensure_non_negative_int(value, "tokens")
+                  for key, value in tokens.items()}
+        async with self._write("renewing leases") as conn:
+            if not wanted:
+                return {}
+            cur = await conn.execute(
+                "UPDATE tradestore.tasks t SET lease_expires_at = now() + make_interval("
+                "secs => %s), lease_expires_at_off = 0 FROM unnest(%s::text[], %s::bigint[]) "
+                "AS w(task_id, token) WHERE t.task_id = w.task_id AND t.lease_token = w.token "
+                "AND t.status = 'running' AND t.lease_owner = %s "
+                "RETURNING t.task_id, t.lease_expires_at",
+                (lease, list(wanted), list(wanted.values()), who))
+            rows = await cur.fetchall()
+        return {task_id: expires for task_id, expires in rows}
+
+    async def finish_run(
+        self, task_id: str, token: int, run: TaskRun, **changes: Any
+    ) -> BackgroundTask | None:
+        key = validate_task_id(task_id)
+        fence = ensure_non_negative_int(token, "token")
+        record = TaskRun.checked(run, "run")
+        values = checked_changes(changes, "finish_run", refused=LEASE_FIELDS)
+        codec = self._codec
+        async with self._write("recording a run") as conn:
+            cur = await conn.execute(
+                f"SELECT {codec.select_list} FROM tradestore.tasks WHERE task_id = %s "
+                "AND status = 'running' AND lease_token = %s FOR UPDATE".encode(), (key, fence))
+            row = await cur.fetchone()
+            if row is None:
+                return None
+            draft = codec.load(row)
+            for name, value in values.items():
+                setattr(draft, name, value)
+            values = {**values, "history": append_run(draft.history, record),
+                      "lease_owner": None, "lease_expires_at": None}
+            cols, marks, params = codec.dump_fields(values)
+            sets = ", ".join(f"{c} = {m}" for c, m in zip(cols, marks, strict=True))
+            cur = await conn.execute(
+                f"UPDATE tradestore.tasks SET {sets} WHERE task_id = %s "
+                f"RETURNING {codec.select_list}".encode(), [*params, key])
+            updated = await cur.fetchone()
+        assert updated is not None  # the row is locked by this transaction
+        return codec.load(updated)
+
+    async def reclaim_expired(
+        self, owner: str, *, lease_seconds: float, now: datetime | None = None
+    ) -> list[Reclaimed]:
+        who = validate_identifier(owner, "owner")
+        lease = _lease(lease_seconds)
+        _check_now(now)
+        codec = self._codec
+        select = ", ".join(f"t.{c}" for c in codec.select_list.split(", "))
+        sql = (
+            f"UPDATE tradestore.tasks t SET {_TAKE} FROM (SELECT task_id, lease_owner AS "
+            "previous FROM tradestore.tasks WHERE status = 'running' AND (lease_owner IS NULL "
+            "OR lease_expires_at IS NULL OR lease_expires_at <= now()) "
+            "FOR UPDATE SKIP LOCKED) old "
+            f"WHERE t.task_id = old.task_id RETURNING {select}, old.previous")
+        async with self._write("reclaiming expired leases") as conn:
+            rows = await (await conn.execute(sql.encode(), (who, lease))).fetchall()
+        taken = [Reclaimed(codec.load(row[:-1]), row[-1]) for row in rows]
+        taken.sort(key=lambda item: item.task.task_id)
+        return taken
