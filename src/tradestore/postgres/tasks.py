@@ -21,7 +21,9 @@ from tradestore.models import (
     validate_task_id,
 )
 from tradestore.postgres._claims import PgClaims
+from tradestore.postgres._listen import PgWakeups
 from tradestore.postgres._rows import RowCodec
+from tradestore.postgres._server_time import PgServerTime
 from tradestore.stores._task_rules import checked_changes
 
 __all__ = ["PgTaskStore"]
@@ -44,7 +46,7 @@ _SAVE_BEAT = (
 )
 
 
-class PgTaskStore(PgClaims, TaskStore):
+class PgTaskStore(PgClaims, PgWakeups, PgServerTime, TaskStore):
     """Background tasks keyed by ``task_id``."""
 
     kind = "tasks"
