@@ -31,6 +31,7 @@ from tradestore._cli.run import run_scheduler
 from tradestore._cli.status import status_tables
 from tradestore._cli.transfer import ImportOptions, export_folder, import_folder
 from tradestore.scheduler import open_stores
+from tradestore.scheduler.clocks import ServerTimed
 from tradestore.stores._stock_rules import zone
 
 __all__ = ["app", "main"]
@@ -103,6 +104,10 @@ def run(
         float, typer.Option(help="Share of simulated fetches that fail.", min=0, max=1)
     ] = 0.0,
     tz: Zone = "UTC",
+    lease_seconds: Annotated[
+        float, typer.Option(help="Lease of each running task (PostgreSQL: any number of "
+                            "hosts); renewed every third of it.", min=0.1)
+    ] = 30.0,
     verbose: Verbose = False,
 ) -> None:
     """Run the scheduler on the simulated market; seeds the default tasks on first use."""
@@ -121,6 +126,7 @@ def run(
             failure_rate=failure_rate,
             began=began,
             tz=tz,
+            lease_seconds=lease_seconds,
         ),
         where,
     )
@@ -137,7 +143,10 @@ def status(
 
     async def show() -> None:
         async with open_stores(where, read_only=True, tz=tz) as stores:
-            tables = await status_tables(stores, datetime.now(UTC))
+            # On PostgreSQL leases and heartbeats are stamped by the server's clock.
+            now = (await stores.tasks.server_time() if isinstance(stores.tasks, ServerTimed)
+                   else datetime.now(UTC))
+            tables = await status_tables(stores, now)
         for table in tables:
             console.print(table)
 
