@@ -170,7 +170,9 @@ def test_processes_whose_clocks_are_minutes_off_change_nothing(
     later = now + timedelta(seconds=3)
     _seed(pg_dsn, [*(_task(f"tick-{i}", now, every=1.0) for i in range(20)),
                    *(_task(f"now-{i}", now) for i in range(20)),
-                   _task("in-3s", later)])
+                   _task("in-3s", later),
+                   # Ten periods missed (nobody ran for ten minutes): run once, not ten times.
+                   _task("missed", now - timedelta(seconds=570), every=60.0)])
     workers = [Worker(pg_dsn, tmp_path, "behind", "--skew", "-300", "--poll", "0.2"),
                Worker(pg_dsn, tmp_path, "ahead", "--skew", "300", "--poll", "0.2")]
     try:
@@ -193,6 +195,8 @@ def test_processes_whose_clocks_are_minutes_off_change_nothing(
     # pushed 5 minutes out (clock ahead).
     _check_recurring(by_task, 1.0, minimum=4, maximum=7)
     stored = _tasks(pg_dsn)
+    assert [r.task_id for r in runs].count("missed") == 1
+    assert stored["missed"].next_execution == now + timedelta(seconds=30)  # the next slot
     server = _server_now(pg_dsn)
     for task_id in by_task:
         planned = stored[task_id].next_execution
