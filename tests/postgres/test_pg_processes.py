@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -107,3 +108,49 @@ async def test_a_server_restart_mid_run_loses_nothing_acknowledged() -> None:
 @pytest.fixture(autouse=True)
 def _quiet_pool_logs(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("CRITICAL", logger="psycopg.pool")
+
+
+_CLAIMER = textwrap.dedent("""
+    import asyncio, json, sys
+    from tradestore import TaskStore
+
+    async def main(dsn: str, owner: str) -> None:
+        got = []
+        async with TaskStore(dsn) as store:
+            while True:
+                claimed = await store.claim_due(owner, limit=3, lease_seconds=30)
+                if not claimed:
+                    break
+                got.extend(t.task_id for t in claimed)
+        print(json.dumps(got))
+
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
+""")
+
+
+def test_schedulers_in_four_processes_never_claim_the_same_task(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from tradestore import BackgroundTask, TaskPriority, TaskStore
+
+    async def seed() -> None:
+        async with TaskStore(pg_dsn) as store:
+            await store.save_many(
+                BackgroundTask(task_id=f"t{i:03d}", task_type="job", priority=TaskPriority.LOW,
+                               execute_at=datetime(2025, 1, 1, tzinfo=UTC)) for i in range(300))
+
+    asyncio.run(seed())
+    script = tmp_path / "claimer.py"
+    script.write_text(_CLAIMER)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    procs = [subprocess.Popen([sys.executable, str(script), pg_dsn, f"host{i}"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(4)]
+    claims: list[str] = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, err
+        claims.extend(json.loads(out))
+    assert sorted(claims) == [f"t{i:03d}" for i in range(300)]  # each exactly once
