@@ -27,8 +27,10 @@ run: $(STAMP)
 run-postgres: $(STAMP)
 	$(PY) -m tradestore.postgres -- sh -c '$(VENV)/bin/tradestore run --dsn "$$TRADESTORE_PG_DSN" --duration 20 && $(VENV)/bin/tradestore status --dsn "$$TRADESTORE_PG_DSN"'
 
+# As root, also W2, W6 and W1 on loop-mounted ext4 (with a journal), xfs and btrfs.
 bench: $(STAMP)
 	$(PY) -m benchmarks
+	if [ "$$(id -u)" = 0 ]; then $(PY) -m benchmarks.filesystems; fi
 
 bench-quick: $(STAMP)
 	$(PY) -m benchmarks --quick

@@ -131,6 +131,12 @@ _SYSTEMS: dict[str, tuple[str, str, bool, str]] = {
         False,
         "tradestore StockStateStore / StrategyLogStore, durable=False",
     ),
+    "tradestore_noreuse": (
+        "benchmarks._tradestore",
+        "TradestoreNoReuseAdapter",
+        True,
+        "tradestore_durable with spares and padding off (FileSystem.reuse_files = False)",
+    ),
     "postgres_durable": (
         "benchmarks._postgres",
         "PostgresDurableAdapter",
@@ -147,7 +153,9 @@ _SYSTEMS: dict[str, tuple[str, str, bool, str]] = {
 }
 
 PEER_SYSTEMS: tuple[str, ...] = ("naive", "naive_fsync", "sqlite_full", "sqlite_normal")
-TRADESTORE_SYSTEMS: tuple[str, ...] = ("tradestore_durable", "tradestore_fast")
+TRADESTORE_SYSTEMS: tuple[str, ...] = (
+    "tradestore_durable", "tradestore_fast", "tradestore_noreuse",
+)
 POSTGRES_SYSTEMS: tuple[str, ...] = ("postgres_durable", "postgres_fast")
 MULTI_WRITER_SYSTEMS: tuple[str, ...] = (*POSTGRES_SYSTEMS, "sqlite_full", "sqlite_normal")
 """The systems several processes may write at once (W1P); a tradestore folder has one writer."""

@@ -84,10 +84,13 @@ def _parser() -> argparse.ArgumentParser:
         help="Markdown report; the .json and .png go beside it",
     )
     p.add_argument(
+        "--dir",
         "--work-dir",
+        dest="work_dir",
         type=Path,
         default=ROOT / "benchmarks" / ".work",
-        help="scratch folder for the stores (same disk as the repository)",
+        help="folder the stores are written in, on the file system to measure (default: "
+        "benchmarks/.work, on the repository's disk)",
     )
     return p
 

@@ -9,8 +9,9 @@ from typing import ClassVar
 
 from benchmarks._adapters import Adapter, LogPayload
 from tradestore import StockSchedulerState, StockStateStore, StrategyLog, StrategyLogStore
+from tradestore.persistence import FileSystem
 
-__all__ = ["TradestoreDurableAdapter", "TradestoreFastAdapter"]
+__all__ = ["TradestoreDurableAdapter", "TradestoreFastAdapter", "TradestoreNoReuseAdapter"]
 
 
 class TradestoreDurableAdapter(Adapter):
@@ -21,6 +22,7 @@ class TradestoreDurableAdapter(Adapter):
     mode: ClassVar[bool] = True
 
     def __init__(self) -> None:
+        self.fs = FileSystem()
         self._states: StockStateStore | None = None
         self._logs: StrategyLogStore | None = None
 
@@ -39,7 +41,7 @@ class TradestoreDurableAdapter(Adapter):
         # write, and durable like sqlite's seed transaction: seeding with
         # durable=False left tens of MB of dirty pages whose writeback the measured
         # workload then paid for (ext4 flushes them with the next fsyncs).
-        store = StockStateStore(path, durable=True)
+        store = StockStateStore(path, durable=True, fs=self.fs)
         await store.initialize()
         try:
             await store.save_states(StockSchedulerState(symbol=s) for s in symbols)
@@ -47,12 +49,12 @@ class TradestoreDurableAdapter(Adapter):
             await store.close()
 
     async def open(self, path: Path) -> None:
-        store = StockStateStore(path, durable=self.mode)
+        store = StockStateStore(path, durable=self.mode, fs=self.fs)
         await store.initialize()
         self._states = store
 
     async def open_logs(self, path: Path) -> None:
-        store = StrategyLogStore(path, durable=self.mode)
+        store = StrategyLogStore(path, durable=self.mode, fs=self.fs)
         await store.initialize()
         self._logs = store
 
@@ -90,3 +92,13 @@ class TradestoreFastAdapter(TradestoreDurableAdapter):
     name = "tradestore_fast"
     durable = False
     mode = False
+
+
+class TradestoreNoReuseAdapter(TradestoreDurableAdapter):
+    """``tradestore_durable`` with spares and padding off: every write creates its file."""
+
+    name = "tradestore_noreuse"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fs.reuse_files = False

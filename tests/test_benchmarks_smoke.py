@@ -118,3 +118,28 @@ def test_render_rebuilds_the_report_from_its_json(tmp_path: Path) -> None:
     assert "## W2 sequential writer" in text
     assert "| sqlite_full |" in text
     assert (tmp_path / "bench" / "benchmarks.png").stat().st_size > 0
+
+
+def test_dir_is_the_folder_the_stores_are_written_in(tmp_path: Path) -> None:
+    config = build_config(["--dir", str(tmp_path / "fs"), "--quick"])
+    assert config.work_dir == tmp_path / "fs"
+
+
+def test_the_file_system_tables_go_into_the_main_report(tmp_path: Path) -> None:
+    from benchmarks.filesystems import BEGIN, END, _embed, _table
+
+    data = {"summary": [
+        {"workload": "W2", "system": "tradestore_durable", "metrics": {"mean_ms": 1.5}},
+        {"workload": "W2", "system": "sqlite_full", "metrics": {"mean_ms": 0.5}},
+        {"workload": "W2", "system": "floor_rename", "metrics": {"mean_ms": 1.0}},
+    ]}
+    table = _table("xfs", data)
+    assert "| W2 sequential writer: ms per awaited update | 1.5 (3.00x) | 0.5 | 1 |" in table
+    report = tmp_path / "benchmarks.md"
+    report.write_text("# Report\n")
+    _embed(report, table)
+    _embed(report, table)  # a second run replaces the section, never repeats it
+    text = report.read_text()
+    assert text.startswith("# Report\n")
+    assert text.count(BEGIN) == text.count(END) == 1
+    assert "### xfs" in text

@@ -1,6 +1,7 @@
 """tradestore: crash-safe, async, file-backed stores for a trading bot's scheduler."""
 
 from tradestore.errors import (
+    CommitInDoubtError,
     ErrorCategory,
     ErrorSeverity,
     NotFoundError,
@@ -35,6 +36,7 @@ from tradestore.stores import FundamentalStore, StockStateStore, StrategyLogStor
 __all__ = [
     "MAX_TASK_HISTORY",
     "BackgroundTask",
+    "CommitInDoubtError",
     "EarningsReport",
     "ErrorCategory",
     "ErrorSeverity",

@@ -7,6 +7,7 @@ exception (an ``OSError``, a decode error) is chained as ``__cause__``::
      └── TradingError                category, severity, code, recoverable, retry_after, metadata
           ├── StoreError             RESOURCE: the store could not do what was asked
           │    ├── StoreIOError      an OSError (disk full, permission denied, ...)
+          │    │    └── CommitInDoubtError  it failed after the change reached its file
           │    ├── StoreCorruptedError  a damaged file with no good version left (CRITICAL)
           │    ├── StoreLockedError  another process holds the store for writing
           │    └── StoreClosedError  the store was closed
@@ -22,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "CommitInDoubtError",
     "ErrorCategory",
     "ErrorSeverity",
     "NotFoundError",
@@ -182,6 +184,29 @@ class StoreIOError(StoreError):
     def from_os_error(cls, action: str, exc: OSError) -> StoreIOError:
         """Wrap ``exc``; the caller chains it with ``raise ... from exc``."""
         return cls(f"{action} failed: {exc}", os_error=exc)
+
+
+class CommitInDoubtError(StoreIOError):
+    """A write failed after its new file took the live name, and could not be withdrawn.
+
+    The change is on disk (it will be read back at the next open) but is not
+    known durable: a power cut now may still lose it. The store keeps the change
+    in its cache, so the cache equals the disk; the caller should treat the call
+    as probably done and not simply retry an increment. ``metadata["in_doubt"]``
+    is ``True``, for callers that only look at the error's data.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        os_error: OSError | None = None,
+        code: str = "commit_in_doubt",
+        recoverable: bool | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, os_error=os_error, code=code, recoverable=recoverable,
+                         metadata={**(metadata or {}), "in_doubt": True})
 
 
 class StoreCorruptedError(StoreError):

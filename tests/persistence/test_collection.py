@@ -67,13 +67,22 @@ async def test_thousand_concurrent_mutations_lose_nothing(tmp_path: Path) -> Non
     assert sum((await reopen_all(tmp_path)).values()) == 1000
 
 
-async def test_durable_false_skips_fsync(tmp_path: Path) -> None:
+async def test_durable_false_syncs_at_checkpoints_not_per_commit(tmp_path: Path) -> None:
     fs = FailingFS()
-    async with ToyStore(tmp_path, fs=fs, durable=False) as store:
+    async with ToyStore(tmp_path, fs=fs, durable=False, idle_checkpoint=60) as store:
         await store.add("a")
-    assert "fsync" not in fs.calls
-    assert "fsync_dir" not in fs.calls
-    assert await reopen_all(tmp_path) == {"a": 1}
+        start = len(fs.calls)
+        for i in range(20):
+            await store.add(f"k{i}")
+        commits = fs.calls[start:]
+        assert commits.count("replace") == 20
+        assert "fdatasync" not in commits
+        assert "fsync_dir" not in commits
+        await store.checkpoint()  # the sync point: documents and folder synced
+        checkpoint = fs.calls[start + len(commits):]
+        assert "fdatasync" in checkpoint
+        assert checkpoint[-1] == "fsync_dir"
+    assert await reopen_all(tmp_path) == {"a": 1, **{f"k{i}": 1 for i in range(20)}}
 
 
 async def test_unacknowledged_state_survives_without_close(tmp_path: Path) -> None:
@@ -87,7 +96,9 @@ async def test_unacknowledged_state_survives_without_close(tmp_path: Path) -> No
     assert await reopen_all(snapshot) == {f"x{i}": i + 1 for i in range(20)}
 
 
-@pytest.mark.parametrize("step", ["open_temp", "write", "fsync", "close", "replace", "fsync_dir"])
+@pytest.mark.parametrize(
+    "step", ["open_temp", "write", "fdatasync", "close", "replace", "fsync_dir"]
+)
 async def test_failed_commit_rolls_back_and_recovers(tmp_path: Path, step: str) -> None:
     fs = FailingFS()
     async with ToyStore(tmp_path, fs=fs) as store:
@@ -326,14 +337,14 @@ async def test_group_commit_is_one_write_for_many_documents(tmp_path: Path) -> N
         fs.calls.clear()
         await store.set_many({f"n{i}": i for i in range(200)})  # touches all 8 documents
         assert fs.calls.count("replace") == 1
-        assert fs.calls.count("fsync") == 1
+        assert fs.calls.count("fdatasync") == 1
 
 
 def test_run_io_keeps_the_loop_free(tmp_path: Path) -> None:
     class SlowFS(FileSystem):
-        def fsync(self, fd: int) -> None:
+        def fdatasync(self, fd: int) -> None:
             time.sleep(0.05)
-            super().fsync(fd)
+            super().fdatasync(fd)
 
     async def main() -> float:
         async with ToyStore(tmp_path, fs=SlowFS()) as store:
@@ -357,11 +368,11 @@ def test_run_io_keeps_the_loop_free(tmp_path: Path) -> None:
 
 
 async def test_fsync_failure_is_not_retried_as_success(tmp_path: Path) -> None:
-    fs = FailingFS(fail="fsync", err=errno.EIO)
+    fs = FailingFS(fail="fdatasync", err=errno.EIO)
     async with ToyStore(tmp_path, fs=fs) as store:
         with pytest.raises(StoreIOError):
             await store.add("a")
-        assert fs.calls.count("fsync") == 1
+        assert fs.calls.count("fdatasync") == 1
         fs.fail = None
     assert await reopen_all(tmp_path) == {}
 
@@ -519,11 +530,12 @@ class _TornOnceFS(FileSystem):
         return data
 
 
+@pytest.mark.parametrize("durable", [True, False])
 async def test_read_only_open_retries_a_torn_journal_instead_of_skipping_it(
-    tmp_path: Path,
+    tmp_path: Path, durable: bool,
 ) -> None:
     """A reader never serves a state without a journal it happened to read torn."""
-    writer = ToyStore(tmp_path, durable=False, idle_checkpoint=3600)
+    writer = ToyStore(tmp_path, durable=durable, idle_checkpoint=3600)
     await writer.initialize()
     try:
         await writer.add("a", 1)

@@ -1,4 +1,4 @@
-"""The durable replace protocol, step by step."""
+"""The replace protocol (write_new, replace_keeping_backup), step by step."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tradestore.errors import StoreIOError
-from tradestore.persistence import FileSystem, durable_replace
+from tradestore.errors import CommitInDoubtError, StoreIOError
+from tradestore.persistence import FileSystem, replace_keeping_backup, write_new
 
-STEPS = ["open_temp", "write", "fsync", "close", "replace", "fsync_dir"]
+STEPS = ["open_temp", "write", "fdatasync", "close", "replace", "fsync_dir"]
 
 
 class FailingFS(FileSystem):
@@ -35,9 +35,9 @@ class FailingFS(FileSystem):
         self._step("write")
         super().write(fd, data)
 
-    def fsync(self, fd: int) -> None:
-        self._step("fsync")
-        super().fsync(fd)
+    def fdatasync(self, fd: int) -> None:
+        self._step("fdatasync")
+        super().fdatasync(fd)
 
     def close(self, fd: int) -> None:
         self._step("close")
@@ -54,7 +54,7 @@ class FailingFS(FileSystem):
 
 def test_replace_writes_private_file_and_leaves_no_temp(tmp_path: Path) -> None:
     fs = FailingFS()
-    durable_replace(fs, tmp_path, "a.json", b"new", durable=True)
+    write_new(fs, tmp_path, "a.json", b"new", durable=True)
     assert (tmp_path / "a.json").read_bytes() == b"new"
     assert os.listdir(tmp_path) == ["a.json"]
     assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o600
@@ -63,14 +63,15 @@ def test_replace_writes_private_file_and_leaves_no_temp(tmp_path: Path) -> None:
 
 def test_non_durable_skips_only_the_fsyncs(tmp_path: Path) -> None:
     fs = FailingFS()
-    durable_replace(fs, tmp_path, "a.json", b"new", durable=False)
+    write_new(fs, tmp_path, "a.json", b"new", durable=False)
     assert fs.calls == ["open_temp", "write", "close", "replace"]
     assert (tmp_path / "a.json").read_bytes() == b"new"
 
 
 def test_backup_keeps_previous_version(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_bytes(b"old")
-    durable_replace(FileSystem(), tmp_path, "a.json", b"new", durable=True, backup="a.json.bak")
+    replace_keeping_backup(FileSystem(), tmp_path, "a.json", b"new", durable=True,
+                           backup="a.json.bak")
     assert (tmp_path / "a.json").read_bytes() == b"new"
     assert (tmp_path / "a.json.bak").read_bytes() == b"old"
 
@@ -80,7 +81,8 @@ def test_failure_at_each_step_keeps_old_file_and_chains(tmp_path: Path, step: st
     (tmp_path / "a.json").write_bytes(b"old")
     fs = FailingFS(fail=step)
     with pytest.raises(StoreIOError) as info:
-        durable_replace(fs, tmp_path, "a.json", b"new", durable=True, backup="a.json.bak")
+        replace_keeping_backup(fs, tmp_path, "a.json", b"new", durable=True,
+                               backup="a.json.bak")
     assert isinstance(info.value.__cause__, OSError)
     assert info.value.__cause__.errno == errno.EIO
     assert (tmp_path / "a.json").read_bytes() == b"old"
@@ -91,7 +93,7 @@ def test_failure_at_each_step_keeps_old_file_and_chains(tmp_path: Path, step: st
 def test_failure_at_each_step_of_a_new_file_leaves_nothing(tmp_path: Path, step: str) -> None:
     fs = FailingFS(fail=step)
     with pytest.raises(StoreIOError) as info:
-        durable_replace(fs, tmp_path, "journal.json", b"new", durable=True)
+        write_new(fs, tmp_path, "journal.json", b"new", durable=True)
     assert isinstance(info.value.__cause__, OSError)
     assert os.listdir(tmp_path) == []
 
@@ -99,7 +101,7 @@ def test_failure_at_each_step_of_a_new_file_leaves_nothing(tmp_path: Path, step:
 def test_disk_full_is_recoverable(tmp_path: Path) -> None:
     fs = FailingFS(fail="write", err=errno.ENOSPC)
     with pytest.raises(StoreIOError) as info:
-        durable_replace(fs, tmp_path, "a.json", b"new", durable=True)
+        write_new(fs, tmp_path, "a.json", b"new", durable=True)
     assert info.value.recoverable
     assert info.value.metadata["errno"] == errno.ENOSPC
     assert os.listdir(tmp_path) == []
@@ -108,7 +110,7 @@ def test_disk_full_is_recoverable(tmp_path: Path) -> None:
 def test_permission_denied_is_not_recoverable(tmp_path: Path) -> None:
     fs = FailingFS(fail="open_temp", err=errno.EACCES)
     with pytest.raises(StoreIOError) as info:
-        durable_replace(fs, tmp_path, "a.json", b"new", durable=True)
+        write_new(fs, tmp_path, "a.json", b"new", durable=True)
     assert not info.value.recoverable
 
 
@@ -128,8 +130,10 @@ def test_symlink_is_replaced_not_followed(tmp_path: Path) -> None:
     folder = tmp_path / "store"
     folder.mkdir()
     (folder / "a.json").symlink_to(outside)
-    durable_replace(FileSystem(), folder, "a.json", b"new", durable=True)
+    replace_keeping_backup(FileSystem(), folder, "a.json", b"new", durable=True,
+                           backup="a.json.bak")
     assert outside.read_bytes() == b"precious"
+    assert (folder / "a.json.bak").is_symlink()  # moved aside, never followed
     assert not (folder / "a.json").is_symlink()
     assert (folder / "a.json").read_bytes() == b"new"
 
@@ -140,3 +144,48 @@ def test_read_refuses_symlinks(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="Too many levels") as info:
         FileSystem().read(tmp_path / "link")
     assert info.value.errno == errno.ELOOP
+
+
+class _StuckFS(FailingFS):
+    """The folder sync fails, and so does every way of taking the new file back."""
+
+    def __init__(self) -> None:
+        super().__init__(fail="fsync_dir")
+
+    def unlink(self, path: Path) -> None:
+        self._step("unlink")
+        raise OSError(errno.EIO, "unlink fails too")
+
+    def replace(self, src: Path, dst: Path) -> None:
+        if "fsync_dir" in self.calls:
+            raise OSError(errno.EIO, "no rename back either")
+        super().replace(src, dst)
+
+
+@pytest.mark.parametrize("backup", [False, True], ids=["write_new", "keeping_backup"])
+def test_a_new_file_that_cannot_be_withdrawn_is_in_doubt(tmp_path: Path, backup: bool) -> None:
+    if backup:
+        (tmp_path / "a.json").write_bytes(b"old")
+    def write() -> None:
+        if backup:
+            replace_keeping_backup(_StuckFS(), tmp_path, "a.json", b"new", durable=True,
+                                   backup="a.json.bak")
+        else:
+            write_new(_StuckFS(), tmp_path, "a.json", b"new", durable=True)
+
+    with pytest.raises(CommitInDoubtError) as info:
+        write()
+    assert isinstance(info.value, StoreIOError)
+    assert info.value.metadata["in_doubt"] is True
+    assert isinstance(info.value.__cause__, OSError)
+    assert (tmp_path / "a.json").read_bytes() == b"new"  # on disk: the caller must keep it
+
+
+def test_a_failed_folder_sync_withdraws_the_new_file_when_it_can(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_bytes(b"old")
+    with pytest.raises(StoreIOError) as info:
+        replace_keeping_backup(FailingFS(fail="fsync_dir"), tmp_path, "a.json", b"new",
+                               durable=True, backup="a.json.bak")
+    assert not isinstance(info.value, CommitInDoubtError)
+    assert "in_doubt" not in info.value.metadata
+    assert (tmp_path / "a.json").read_bytes() == b"old"

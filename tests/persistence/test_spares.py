@@ -9,14 +9,18 @@ reads back as nothing, and no damage hidden or invented.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgspec
 import pytest
 
 from tests.persistence.toy import ToyStore, unfinished_writes
-from tradestore.persistence import FileSystem, durable_replace, is_spare_name
+from tradestore.persistence import FileSystem, is_spare_name, replace_keeping_backup
 from tradestore.persistence._format import (
     DamagedFileError,
     Decoded,
@@ -25,6 +29,7 @@ from tradestore.persistence._format import (
     pad_blocks,
     pad_to,
 )
+from tradestore.persistence._spares import IDLE_SPARES, file_system_of
 
 _DECODER = msgspec.json.Decoder(Decoded[dict[str, int]])
 
@@ -126,8 +131,99 @@ async def test_a_large_spare_is_cut_down_for_a_small_write(tmp_path: Path) -> No
 def test_a_vanished_spare_fails_the_write_and_leaves_the_target_alone(tmp_path: Path) -> None:
     (tmp_path / "t.json").write_bytes(b"old")
     with pytest.raises(Exception, match="writing") as info:
-        durable_replace(FileSystem(), tmp_path, "t.json", b"new", durable=True,
-                        spare=tmp_path / ".spare.gone.tmp")
+        replace_keeping_backup(FileSystem(), tmp_path, "t.json", b"new", durable=True,
+                               backup="t.json.bak", spare=tmp_path / ".spare.gone.tmp")
     assert isinstance(info.value.__cause__, FileNotFoundError)
     assert (tmp_path / "t.json").read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["t.json"]
+
+
+async def test_a_closed_or_idle_store_keeps_only_a_handful_of_spares(tmp_path: Path) -> None:
+    folder = tmp_path / "toy"
+    async with ToyStore(tmp_path, checkpoint_every=400, idle_checkpoint=0.2) as store:
+        await asyncio.gather(*(store.add(f"k{i % 50}") for i in range(40)))
+        for i in range(300):  # one journal each: the checkpoint folds 300
+            await store.add(f"k{i % 50}")
+        await store.checkpoint()
+        assert 8 < len(_spares(folder)) <= 256  # busy: bounded, but kept for reuse
+        await asyncio.sleep(0.5)  # quiet: the idle checkpoint trims the pool
+        await store.flush()
+        assert len(_spares(folder)) <= IDLE_SPARES
+        for i in range(100):
+            await store.add(f"k{i % 50}")
+    assert len(_spares(folder)) <= IDLE_SPARES
+    assert not unfinished_writes(folder)
+    async with ToyStore(tmp_path, read_only=True) as reader:
+        assert sum((await reader.all()).values()) == 440
+
+
+async def test_spares_left_by_many_writers_are_cut_down_at_open(tmp_path: Path) -> None:
+    folder = tmp_path / "toy"
+    async with ToyStore(tmp_path) as store:
+        await store.add("a")
+    (spare,) = _spares(folder)
+    for i in range(40):  # what many killed writers could leave behind
+        (folder / f".spare.{i:012x}.tmp").write_bytes((folder / spare).read_bytes())
+    async with ToyStore(tmp_path) as store:
+        assert len(_spares(folder)) <= IDLE_SPARES
+        assert await store.get("a") == 1
+
+
+async def test_reuse_off_keeps_no_spares_and_pads_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "toy"
+    fs = FileSystem()
+    fs.reuse_files = False
+    async with ToyStore(tmp_path, fs=fs, idle_checkpoint=60) as store:
+        for i in range(5):
+            await store.add("a", note=f"n{i}")
+        journal = next(folder.glob("journal-*.json"))
+        assert journal.stat().st_size < 4096
+        assert not journal.read_bytes().endswith(b" ")
+    assert _spares(folder) == {}
+    assert all(not p.read_bytes().endswith(b" ") for p in folder.glob("doc-*"))
+    async with ToyStore(tmp_path, read_only=True) as reader:
+        assert await reader.get("a") == 5
+
+
+@pytest.fixture
+def loop_mount(tmp_path: Path) -> Iterator[Callable[[str, list[str]], Path]]:
+    """Mount a fresh file system on an image file (root with mkfs.* only, else skip)."""
+    mounted: list[Path] = []
+
+    def mount(fs: str, mkfs: list[str]) -> Path:
+        if os.geteuid() != 0 or shutil.which(mkfs[0]) is None:
+            pytest.skip(f"loop-mounting {fs} needs root and {mkfs[0]}")
+        image, point = tmp_path / f"{fs}.img", tmp_path / fs
+        point.mkdir()
+        with image.open("wb") as fh:
+            fh.truncate(400 << 20)
+        subprocess.run([*mkfs, str(image)], check=True, capture_output=True)
+        done = subprocess.run(["mount", "-o", "loop", str(image), str(point)],
+                              capture_output=True, check=False)
+        if done.returncode != 0:
+            pytest.skip(f"cannot loop-mount here: {done.stderr.decode().strip()}")
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in mounted:
+        subprocess.run(["umount", str(point)], check=True)
+
+
+@pytest.mark.parametrize(("fs", "mkfs", "kind", "spares"), [
+    ("ext4", ["mkfs.ext4", "-q", "-F", "-O", "has_journal"], "ext4", True),
+    ("ext4nj", ["mkfs.ext4", "-q", "-F", "-O", "^has_journal"], "ext4-nojournal", True),
+    ("xfs", ["mkfs.xfs", "-q", "-f"], "xfs", False),
+])
+async def test_spares_are_on_by_default_only_where_they_measured_a_win(
+    loop_mount: Callable[[str, list[str]], Path], fs: str, mkfs: list[str], kind: str,
+    spares: bool,
+) -> None:
+    point = loop_mount(fs, mkfs)
+    assert file_system_of(point) == kind
+    async with ToyStore(point) as store:
+        for i in range(3):
+            await store.add(f"k{i}")
+    assert bool(_spares(point / "toy")) == spares
+    async with ToyStore(point, read_only=True) as reader:
+        assert await reader.all() == {"k0": 1, "k1": 1, "k2": 1}

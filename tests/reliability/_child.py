@@ -21,9 +21,9 @@ from tradestore.errors import TradingError
 from .adapters import get_adapter
 
 
-async def _kill(name: str, data_dir: str, start: int) -> None:
+async def _kill(name: str, data_dir: str, start: int, durable: bool) -> None:
     adapter = get_adapter(name)
-    store = adapter.open(data_dir)
+    store = adapter.open(data_dir, durable=durable)
     await store.initialize()
     print("open", flush=True)
     i = start
@@ -65,7 +65,7 @@ def main(argv: list[str]) -> None:
     """Dispatch on the first argument."""
     command, name, data_dir, *rest = argv
     if command == "kill":
-        asyncio.run(_kill(name, data_dir, int(rest[0])))
+        asyncio.run(_kill(name, data_dir, int(rest[0]), rest[1:] != ["nondurable"]))
     elif command == "hold":
         asyncio.run(_hold(name, data_dir))
     elif command == "read":

@@ -21,9 +21,11 @@ import itertools
 import os
 import random
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 from tradestore.persistence import FileSystem
 
@@ -33,6 +35,7 @@ __all__ = [
     "NoDirFsyncFileSystem",
     "NoFileFsyncFileSystem",
     "SimulatedFileSystem",
+    "SkipOneSyncFileSystem",
 ]
 
 TEMP_GLOB = ".*.tmp"
@@ -129,8 +132,8 @@ class SimulatedFileSystem(FileSystem):
         self._step("write")
         super().write(fd, data)
 
-    def fsync(self, fd: int) -> None:
-        self._step("fsync")
+    def fdatasync(self, fd: int) -> None:
+        self._step("fdatasync")
         os.fstat(fd)  # a closed descriptor fails as the real call would
         self._sync_file(fd)  # the model decides what is durable: no need to hit the disk
 
@@ -274,8 +277,8 @@ class SimulatedFileSystem(FileSystem):
 class NoFileFsyncFileSystem(SimulatedFileSystem):
     """A broken layer's view: ``fsync`` of a file does nothing."""
 
-    def fsync(self, fd: int) -> None:
-        self._step("fsync")
+    def fdatasync(self, fd: int) -> None:
+        self._step("fdatasync")
 
 
 class NoDirFsyncFileSystem(SimulatedFileSystem):
@@ -285,8 +288,51 @@ class NoDirFsyncFileSystem(SimulatedFileSystem):
         self._step("fsync_dir")
 
 
+class SkipOneSyncFileSystem(SimulatedFileSystem):
+    """A broken layer: one sync step of the protocol is left out, the others run.
+
+    The step is named by the sync (``"fdatasync"`` or ``"fsync_dir"``) and the
+    protocol function it belongs to (``"write_new"``, ``"_write_marker"``, ...):
+    a sync is skipped when that function is among its closest callers.
+    ``skipped`` counts the syncs left out, so a test can check the step ran.
+    """
+
+    DEPTH = 4  # the protocol function is at most this many frames above the sync
+
+    def __init__(self, root: Path, sync: str, step: str) -> None:
+        super().__init__(root)
+        self.sync = sync
+        self.step = step
+        self.skipped = 0
+
+    def _skip(self, sync: str) -> bool:
+        if sync != self.sync:
+            return False
+        frame: FrameType | None = sys._getframe(2)  # the caller of fdatasync / fsync_dir
+        for _ in range(self.DEPTH):
+            if frame is None:
+                break
+            if frame.f_code.co_name == self.step:
+                self.skipped += 1
+                return True
+            frame = frame.f_back
+        return False
+
+    def fdatasync(self, fd: int) -> None:
+        if self._skip("fdatasync"):
+            self._step("fdatasync")
+        else:
+            super().fdatasync(fd)
+
+    def fsync_dir(self, folder: Path) -> None:
+        if self._skip("fsync_dir"):
+            self._step("fsync_dir")
+        else:
+            super().fsync_dir(folder)
+
+
 OPERATIONS = (
-    "open_temp", "open_spare", "write", "fsync", "close", "replace", "fsync_dir", "unlink",
+    "open_temp", "open_spare", "write", "fdatasync", "close", "replace", "fsync_dir", "unlink",
     "mkdir", "read", "listdir", "exists",
 )
 
@@ -329,9 +375,9 @@ class FaultyFileSystem(FileSystem):
         self._step("write")
         super().write(fd, data)
 
-    def fsync(self, fd: int) -> None:
-        self._step("fsync")
-        super().fsync(fd)
+    def fdatasync(self, fd: int) -> None:
+        self._step("fdatasync")
+        super().fdatasync(fd)
 
     def close(self, fd: int) -> None:
         try:

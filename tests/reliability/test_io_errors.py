@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tradestore.errors import StoreError, StoreIOError
+from tradestore.errors import CommitInDoubtError, StoreError, StoreIOError
 
 from .adapters import Adapter, adapter_names, get_adapter
 from .figures import count
@@ -90,7 +90,9 @@ async def _sweep_commit(adapter: Adapter, image: Path, work: Path, n: int, alway
         _check_raised(exc, fs)
         assert isinstance(exc, StoreIOError)
         # A journal that could not be withdrawn stays, and the cache keeps it too.
-        done = BASE + 1 if exc.metadata.get("in_doubt") else BASE
+        in_doubt = isinstance(exc, CommitInDoubtError)
+        assert exc.metadata.get("in_doubt", False) == in_doubt
+        done = BASE + 1 if in_doubt else BASE
         assert cache == adapter.expected(done), "a failed write changed the cache"
     else:
         assert exc is None, f"{exc!r} raised with no fault injected"

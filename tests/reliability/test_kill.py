@@ -35,17 +35,27 @@ async def _reopen_and_read(name: str, data_dir: Path) -> Snapshot:
         await store.close()
 
 
+KILL_CASES = [(name, True) for name in adapter_names()] + [
+    (name, False) for name in ("probe", "tasks", "stock_state")
+]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", adapter_names())
-def test_sigkill_at_random_moments_loses_no_acknowledged_write(name: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "durable"), KILL_CASES,
+                         ids=[f"{n}-{'durable' if d else 'nondurable'}" for n, d in KILL_CASES])
+def test_sigkill_at_random_moments_loses_no_acknowledged_write(
+    name: str, durable: bool, tmp_path: Path
+) -> None:
+    """Either mode: a killed process loses nothing acknowledged (the page cache survives)."""
     adapter = get_adapter(name)
-    rng = random.Random(f"kill-{name}")
+    rng = random.Random(f"kill-{name}-{durable}")
     data_dir = tmp_path / "data"
     folder = adapter.store_dir(data_dir)
     done = 0  # mutations the store holds
     acked_total = 0
     for round_no in range(ROUNDS):
-        argv, env = child_command("kill", name, str(data_dir), str(done))
+        argv, env = child_command("kill", name, str(data_dir), str(done),
+                                  *([] if durable else ["nondurable"]))
         child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         time.sleep(rng.uniform(0.2, 0.9))
         child.send_signal(signal.SIGKILL)

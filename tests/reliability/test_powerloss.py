@@ -2,57 +2,102 @@
 
 A killed process cannot prove durability (the page cache survives it), so the
 :class:`~simfs.SimulatedFileSystem` models the disk itself: after the crash
-only what ``fsync``/``fsync_dir`` made durable is left. The sweep crashes after
-step k for every k of a workload (open, commits, a checkpoint at close, and
-twice more: reopen, commits, close), then checks that every acknowledged change is there and
-the store opens clean. The same sweep on a layer missing either fsync must find
-lost acknowledged writes: that shows the check has teeth.
+only what ``fdatasync``/``fsync_dir`` made durable is left. The sweep crashes
+after step k for every k of a workload (open, commits, a checkpoint at close,
+and twice more: reopen, commits, close), then checks that every acknowledged
+change is there and the store opens clean. The workload runs with checkpoints
+at close only, with checkpoints while the store stays open (an explicit one,
+the idle checkpoint's path, and, on the probe store, size-triggered ones in the
+background beside later commits), and without spares.
+
+The same sweep on a layer missing any one sync step must find lost or damaged
+acknowledged writes: that shows each step is needed and the check has teeth.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tradestore.errors import StoreError
-from tradestore.persistence import FileSystem
+from tradestore.persistence import BaseStore, FileSystem
 
 from .adapters import Adapter, adapter_names, get_adapter
 from .figures import count
 from .harness import abandon, files_under, match_prefix, temp_files
-from .simfs import NoDirFsyncFileSystem, NoFileFsyncFileSystem, SimulatedFileSystem
+from .probe import ProbeStore
+from .simfs import (
+    NoDirFsyncFileSystem,
+    NoFileFsyncFileSystem,
+    SimulatedFileSystem,
+    SkipOneSyncFileSystem,
+)
 
 # Mutations per session; each close checkpoints. The second session commits into
 # spares (the first session's journals), the third's checkpoint rewrites documents
 # in place of their oldest backups.
 SESSIONS = (3, 3, 2)
+# How the workload checkpoints: "close" only at close; "open" also while open
+# (after every mutation, and on the probe store every two journals in the
+# background, beside the next commits), in longer sessions so that documents are
+# rewritten into their oldest backups; "open-nospares" the same with spares and
+# padding turned off. "nondurable" is durable=False, checkpointing (its sync
+# points) after every second mutation: a cut may lose the writes since the last
+# one, never more, and the store must always open clean.
+WORKLOADS = ("close", "open", "open-nospares", "nondurable")
+OPEN_SESSIONS = (4, 4, 4)
+
+
+def _open(adapter: Adapter, data_dir: Path, fs: SimulatedFileSystem, workload: str,
+          ) -> BaseStore:
+    durable = workload != "nondurable"
+    if workload != "close" and adapter.name == "probe":  # size-triggered checkpoints
+        return ProbeStore(data_dir, fs=fs, checkpoint_every=2, durable=durable)
+    return adapter.open(data_dir, fs=fs, durable=durable)
 
 
 async def _workload(adapter: Adapter, data_dir: Path, fs: SimulatedFileSystem,
-                    acked: list[int]) -> None:
-    """Open, commit, close (checkpoint), three times; stop at the first failure."""
+                    acked: list[int], workload: str = "close",
+                    synced: list[int] | None = None) -> None:
+    """Open, commit, close (checkpoint), three times; stop at the first failure.
+
+    ``synced[0]`` is kept at the number of mutations a power cut must not lose:
+    every acknowledged one, or with durable=False those before the last sync point.
+    """
+    synced = [0] if synced is None else synced
+    durable = workload != "nondurable"
+    fs.reuse_files = workload != "open-nospares"
     i = 0
-    for batch in SESSIONS:
-        store = adapter.open(data_dir, fs=fs)
+    for batch in SESSIONS if workload == "close" else OPEN_SESSIONS:
+        store = _open(adapter, data_dir, fs, workload)
         try:
             await store.initialize()
             for _ in range(batch):
                 await adapter.apply(store, i)
                 acked.append(i)
                 i += 1
+                if durable:
+                    synced[0] = i
+                if workload != "close" and (durable or i % 2 == 0):
+                    await store.checkpoint()  # as the idle checkpoint does, store still open
+                    if not fs.dead:  # a checkpoint cut short logs its failure, it is no sync point
+                        synced[0] = i
         except StoreError:
             await abandon(store)
             return
         await store.close()
         if fs.dead:
             return
+        synced[0] = i
 
 
-async def _crash_and_check(adapter: Adapter, root: Path, crash_after: int | None,
-                           fs_type: type[SimulatedFileSystem], garble: int | None,
-                           ) -> tuple[int, str | None]:
+async def _crash_and_check(
+    adapter: Adapter, root: Path, crash_after: int | None,
+    make_fs: Callable[[Path], SimulatedFileSystem], garble: int | None, workload: str,
+) -> tuple[int, str | None]:
     """Run the workload, crash after step ``crash_after``, reopen and check.
 
     Returns the number of steps the workload took and what was wrong, if anything
@@ -60,10 +105,11 @@ async def _crash_and_check(adapter: Adapter, root: Path, crash_after: int | None
     """
     data_dir = root / "data"
     data_dir.mkdir(parents=True)
-    fs = fs_type(root)
+    fs = make_fs(root)
     fs.crash_after = crash_after
     acked: list[int] = []
-    await _workload(adapter, data_dir, fs, acked)
+    synced = [0]
+    await _workload(adapter, data_dir, fs, acked, workload, synced)
     steps = len(fs.calls)
     fs.crash(garble=random.Random(garble) if garble is not None else None)
     store = adapter.open(data_dir, fs=FileSystem())
@@ -73,10 +119,10 @@ async def _crash_and_check(adapter: Adapter, root: Path, crash_after: int | None
         return steps, f"crash after step {crash_after}: the store does not open: {exc!r}"
     finally:
         await store.close()
-    if match_prefix(adapter, snap, len(acked), len(acked) + 1) is None:
+    if match_prefix(adapter, snap, synced[0], len(acked) + 1) is None:
         return steps, (
-            f"crash after step {crash_after}: {len(acked)} acknowledged, store holds {snap!r}; "
-            f"expected {adapter.expected(len(acked))!r}"
+            f"crash after step {crash_after}: {len(acked)} acknowledged ({synced[0]} synced), "
+            f"store holds {snap!r}; expected {adapter.expected(len(acked))!r}"
         )
     if temp_files(adapter.store_dir(data_dir)):
         return steps, f"crash after step {crash_after}: temporary files survived a reopen"
@@ -86,15 +132,17 @@ async def _crash_and_check(adapter: Adapter, root: Path, crash_after: int | None
     return steps, None
 
 
-async def _sweep(adapter: Adapter, tmp_path: Path, fs_type: type[SimulatedFileSystem],
-                 garble: bool, *, first_only: bool = False) -> tuple[int, list[str]]:
+async def _sweep(adapter: Adapter, tmp_path: Path,
+                 make_fs: Callable[[Path], SimulatedFileSystem], garble: bool, *,
+                 workload: str = "close", first_only: bool = False) -> tuple[int, list[str]]:
     """Crash after every step; (steps swept, what was wrong at each failing crash point)."""
-    total, problem = await _crash_and_check(adapter, tmp_path / "full", None, fs_type, None)
+    total, problem = await _crash_and_check(adapter, tmp_path / "full", None, make_fs, None,
+                                            workload)
     assert total > 20, f"the workload made only {total} file steps"
     failed = [problem] if problem else []
     for k in range(1, total + 1):
-        _, problem = await _crash_and_check(adapter, tmp_path / f"k{k}", k, fs_type,
-                                            k if garble else None)
+        _, problem = await _crash_and_check(adapter, tmp_path / f"k{k}", k, make_fs,
+                                            k if garble else None, workload)
         if problem:
             failed.append(problem)
             if first_only:
@@ -103,13 +151,21 @@ async def _sweep(adapter: Adapter, tmp_path: Path, fs_type: type[SimulatedFileSy
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("workload", WORKLOADS)
 @pytest.mark.parametrize("garble", [False, True], ids=["drop", "garble"])
 @pytest.mark.parametrize("name", adapter_names())
 async def test_power_loss_at_every_step_keeps_every_acknowledged_change(
-    name: str, garble: bool, tmp_path: Path
+    name: str, garble: bool, workload: str, tmp_path: Path
 ) -> None:
+    if garble and workload != "close" and name != "probe":
+        pytest.skip("the garble runs of the open-checkpoint workloads sweep the probe store")
+    if workload == "nondurable" and name == "fundamentals":
+        # Its four collections sync at their own checkpoints: after a cut each holds a
+        # prefix of its own commits (the promise the README states), not of the store's.
+        pytest.skip("durable=False keeps a prefix per collection; this check is store-wide")
     adapter = get_adapter(name)
-    total, failed = await _sweep(adapter, tmp_path, SimulatedFileSystem, garble)
+    total, failed = await _sweep(adapter, tmp_path, SimulatedFileSystem, garble,
+                                 workload=workload)
     count("powerloss.crash_points", total, store=name)
     count("powerloss.lost_or_wrong", len(failed), store=name)
     assert not failed, "\n".join(failed)
@@ -129,6 +185,41 @@ async def test_power_loss_check_fails_without_fsync(
     assert failed, f"{broken.__name__}: the power-loss check missed {total} unsynced steps"
 
 
+# Every sync step of the protocol: (which sync, the function it belongs to, the
+# workload that needs it). Each is left out alone, and the sweep must then fail.
+SYNC_STEPS = [
+    ("fdatasync", "write_new", "close"),  # a journal's bytes before its name
+    ("fsync_dir", "write_new", "close"),  # a journal's name before the call returns
+    ("fsync_dir", "make_folder", "close"),  # a new folder's entry in its parent
+    ("fsync_dir", "_backups_to_spares", "open"),  # a backup's move away before its rewrite
+    ("fdatasync", "_write_documents", "close"),  # documents' bytes before their names
+    ("fdatasync", "_write_marker", "close"),  # the marker's bytes before its name
+    ("fsync_dir", "_journals_to_spares", "open"),  # spare names before their rewrite
+]
+# A step whose loss shows only as torn bytes is swept with unsynced tails garbled.
+GARBLE_STEPS = {"_backups_to_spares"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sync", "step", "workload"), SYNC_STEPS,
+                         ids=[f"{sync}-in-{step}" for sync, step, _ in SYNC_STEPS])
+async def test_power_loss_check_fails_without_any_one_sync_step(
+    sync: str, step: str, workload: str, tmp_path: Path
+) -> None:
+    adapter = get_adapter("probe")
+    made: list[SkipOneSyncFileSystem] = []
+
+    def make_fs(root: Path) -> SimulatedFileSystem:
+        made.append(SkipOneSyncFileSystem(root, sync, step))
+        return made[-1]
+
+    total, failed = await _sweep(adapter, tmp_path, make_fs, step in GARBLE_STEPS,
+                                 workload=workload, first_only=True)
+    count("powerloss.broken_layer_sweeps", 1, store="probe")
+    assert sum(fs.skipped for fs in made), f"the workload never ran {sync} in {step}"
+    assert failed, f"without {sync} in {step}, the power-loss check found nothing in {total} steps"
+
+
 def test_simulated_disk_keeps_only_what_was_synced(tmp_path: Path) -> None:
     fs = SimulatedFileSystem(tmp_path)
     folder = tmp_path / "d"
@@ -136,7 +227,7 @@ def test_simulated_disk_keeps_only_what_was_synced(tmp_path: Path) -> None:
     fs.fsync_dir(tmp_path)
     fd, synced = fs.open_temp(folder, "a")
     fs.write(fd, b"kept")
-    fs.fsync(fd)
+    fs.fdatasync(fd)
     fs.write(fd, b" lost")
     fs.close(fd)
     fs.replace(synced, folder / "a")

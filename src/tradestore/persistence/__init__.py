@@ -2,14 +2,9 @@
 
 from tradestore.persistence._collection import Collection, Txn
 from tradestore.persistence._format import FORMAT, VERSION
-from tradestore.persistence._fs import (
-    FileSystem,
-    durable_replace,
-    is_spare_name,
-    is_temp_name,
-    run_io,
-)
+from tradestore.persistence._fs import FileSystem, is_spare_name, is_temp_name, run_io
 from tradestore.persistence._lock import WriterLock
+from tradestore.persistence._replace import replace_keeping_backup, write_new
 from tradestore.persistence._store import BaseStore, Clock
 from tradestore.persistence._verify import Problem, RepairReport
 
@@ -24,8 +19,9 @@ __all__ = [
     "RepairReport",
     "Txn",
     "WriterLock",
-    "durable_replace",
     "is_spare_name",
     "is_temp_name",
+    "replace_keeping_backup",
     "run_io",
+    "write_new",
 ]

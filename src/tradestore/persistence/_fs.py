@@ -1,16 +1,18 @@
 """The file-system steps the persistence layer is built from.
 
 Each step is one small synchronous method of :class:`FileSystem`, so a test can
-make any one of them fail, or replace the whole class with a simulation that
-models what survives a power loss. The steps run in a worker thread through
-:func:`run_io` (``aiofiles``' executor wrapper): the event loop never blocks on
-the disk, and a whole protocol costs one thread hop instead of one per call.
+make any one of them fail, leave one out, or replace the whole class with a
+simulation that models what survives a power loss. Two of them make things
+durable, and they are named for what they do: :meth:`FileSystem.fdatasync`
+(a file's bytes) and :meth:`FileSystem.fsync_dir` (a folder's names). The
+steps run in a worker thread through :func:`run_io` (``aiofiles``' executor
+wrapper): the event loop never blocks on the disk, and a whole protocol costs
+one thread hop instead of one per call.
 """
 
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import secrets
 import stat
@@ -20,12 +22,10 @@ from typing import Any, TypeVar
 
 import aiofiles.os
 
-from tradestore.errors import StoreIOError
-from tradestore.persistence._format import BLOCK, pad_to
+from tradestore.persistence._format import BLOCK
 
 __all__ = [
     "FileSystem",
-    "durable_replace",
     "is_spare_name",
     "is_temp_name",
     "make_folder",
@@ -34,7 +34,6 @@ __all__ = [
     "temp_path",
 ]
 
-_log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 FILE_MODE = 0o600
@@ -43,27 +42,27 @@ TEMP_SUFFIX = ".tmp"
 SPARE_PREFIX = ".spare."
 
 
-def _call(fn: Callable[..., _T], *args: Any) -> _T:
-    return fn(*args)
+def _call(fn: Callable[..., _T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> _T:
+    return fn(*args, **kwargs)
 
 
 _run = aiofiles.os.wrap(_call)
 
 
-async def run_io(fn: Callable[..., _T], *args: Any) -> _T:
-    """Run ``fn(*args)`` in aiofiles' executor and return its result."""
-    result: _T = await _run(fn, *args)
+async def run_io(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    """Run ``fn(*args, **kwargs)`` in aiofiles' executor and return its result."""
+    result: _T = await _run(fn, args, kwargs)
     return result
 
 
-def is_temp_name(name: str) -> bool:
-    """Whether ``name`` is a temporary file made by :meth:`FileSystem.open_temp`."""
-    return name.startswith(".") and name.endswith(TEMP_SUFFIX)
-
-
 def is_spare_name(name: str) -> bool:
-    """Whether ``name`` is a spare: a temporary file kept to be rewritten in place."""
+    """Whether ``name`` is a spare: a file no longer needed, kept to be rewritten in place."""
     return name.startswith(SPARE_PREFIX) and name.endswith(TEMP_SUFFIX)
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether ``name`` is an unfinished write (a leftover to remove), never a spare."""
+    return name.startswith(".") and name.endswith(TEMP_SUFFIX) and not is_spare_name(name)
 
 
 def spare_path(folder: Path) -> Path:
@@ -78,6 +77,13 @@ def temp_path(folder: Path, prefix: str) -> Path:
 
 class FileSystem:
     """The primitive file operations, one method a step (override to inject faults)."""
+
+    #: Whether writes go into spares (files no longer needed, rewritten in place,
+    #: see ``_spares.py``) and files are padded to whole blocks so they fit. Off,
+    #: every write creates its temporary file and checkpoints keep no spares.
+    #: ``None`` (the default): decided at a store's open from its file system,
+    #: by :func:`~._spares.spares_pay_off`.
+    reuse_files: bool | None = None
 
     def open_temp(self, folder: Path, prefix: str) -> tuple[int, Path]:
         """Create a new, unique, private temporary file in ``folder`` (never a fixed name)."""
@@ -125,11 +131,12 @@ class FileSystem:
             written = os.write(fd, view)
             view = view[written:]
 
-    def fsync(self, fd: int) -> None:
-        """Make the file's data, and the metadata needed to read it back, durable.
+    def fdatasync(self, fd: int) -> None:
+        """Make the file's bytes, and the size and blocks needed to read them back, durable.
 
-        ``fdatasync``: the size and blocks are synced with the data; only the
-        timestamps may not be, which nothing here reads.
+        ``fdatasync``, not ``fsync``: only the timestamps may stay unsynced, and
+        nothing here reads them. The file's *name* is made durable separately,
+        by :meth:`fsync_dir` of its folder.
         """
         os.fdatasync(fd)
 
@@ -182,11 +189,13 @@ class FileSystem:
         return os.path.lexists(path)
 
 
-def make_folder(fs: FileSystem, folder: Path, durable: bool) -> None:
-    """Create ``folder`` and its missing parents; with ``durable``, sync each new entry.
+def make_folder(fs: FileSystem, folder: Path) -> None:
+    """Create ``folder`` and its missing parents, and sync each new entry.
 
     A new folder is an entry of its parent: until the parent is fsync'd, a power
     loss can take the folder, and every file already synced inside it, away.
+    This runs once per folder, so even ``durable=False`` pays it: its
+    checkpoints' syncs would otherwise protect files in a folder that can vanish.
     """
     missing: list[Path] = []
     level = folder
@@ -194,111 +203,5 @@ def make_folder(fs: FileSystem, folder: Path, durable: bool) -> None:
         missing.append(level)
         level = level.parent
     fs.mkdir(folder)
-    if durable:
-        for created in reversed(missing):
-            fs.fsync_dir(created.parent)
-
-
-def durable_replace(
-    fs: FileSystem,
-    folder: Path,
-    name: str,
-    data: bytes,
-    *,
-    durable: bool,
-    backup: str | None = None,
-    sync_dir: bool = True,
-    spare: Path | None = None,
-    new_name: bool = False,
-) -> None:
-    """Atomically put ``data`` at ``folder/name``: unique temp, write, fsync, close, rename.
-
-    With ``backup``, the current file (if any) is first renamed to that name, so
-    the previous good version survives. The folder is fsync'd after the rename
-    (``sync_dir``) so the new entry is durable. ``durable=False`` skips both
-    fsyncs. With ``spare`` (a temporary file whose rename to its temporary name
-    is already durable), that file is rewritten in place instead of creating
-    one, ``data`` padded with spaces to its size (the tradestore format ignores
-    them). ``new_name`` says no file has the target's name (a journal's next
-    sequence number), which saves checking.
-    On failure the temp file is removed, the original ``OSError`` is chained
-    to the ``StoreIOError`` raised, and, when possible, the previous file is
-    put back.
-    """
-    target = folder / name
-    try:
-        if spare is not None:
-            fd, size = fs.open_spare(spare, len(data))
-            temp, data = spare, pad_to(data, size)
-        else:
-            fd, temp = fs.open_temp(folder, name)
-    except OSError as exc:
-        raise StoreIOError.from_os_error(f"writing {target}", exc) from exc
-    fd_open = True
-    renamed = False
-    backed_up = False
-    existed = True
-    try:
-        fs.write(fd, data)
-        if durable:
-            fs.fsync(fd)
-        fd_open = False
-        fs.close(fd)
-        existed = not new_name and fs.exists(target)
-        if backup is not None and existed:
-            fs.replace(target, folder / backup)
-            backed_up = True
-        fs.replace(temp, target)
-        renamed = True
-        if durable and sync_dir:
-            fs.fsync_dir(folder)
-    except BaseException as exc:
-        undo = renamed and (backed_up or not existed)
-        clean = _rollback(fs, folder, name, temp, fd if fd_open else None, renamed, undo,
-                          backup)
-        if isinstance(exc, OSError):
-            err = StoreIOError.from_os_error(f"writing {target}", exc)
-            if renamed and not (undo and clean):
-                # The new file is in place and was not withdrawn: the caller must treat
-                # the write as done (not known durable) or its cache will differ from disk.
-                err.metadata["in_doubt"] = True
-            raise err from exc
-        raise
-
-
-def _rollback(
-    fs: FileSystem,
-    folder: Path,
-    name: str,
-    temp: Path,
-    fd: int | None,
-    renamed: bool,
-    undo: bool,
-    backup: str | None,
-) -> bool:
-    """Undo a failed replace as far as possible, never hiding the original error.
-
-    After the rename, the new file is withdrawn when that restores the old state
-    (the previous version was backed up, or there was none); otherwise it stays.
-    Returns whether the clean-up went through.
-    """
-    if fd is not None:
-        try:
-            fs.close(fd)
-        except OSError:
-            _log.debug("closing %s after a failed write also failed", temp)
-    try:
-        target = folder / name
-        if renamed:
-            if undo and backup is not None and fs.exists(folder / backup):
-                fs.replace(folder / backup, target)
-            elif undo:
-                fs.unlink(target)
-        else:
-            if backup is not None and not fs.exists(target) and fs.exists(folder / backup):
-                fs.replace(folder / backup, target)
-            fs.unlink(temp)
-    except OSError:
-        _log.warning("could not clean up after a failed write of %s", folder / name)
-        return False
-    return True
+    for created in reversed(missing):
+        fs.fsync_dir(created.parent)

@@ -26,11 +26,6 @@ class WriterLock:
         self.path = folder / LOCK_NAME
         self._lock = filelock.FileLock(self.path, timeout=0, mode=FILE_MODE, thread_local=False)
 
-    @property
-    def held(self) -> bool:
-        """Whether this process holds the lock through this object."""
-        return self._lock.is_locked
-
     async def acquire(self) -> None:
         """Take the lock now or raise StoreLockedError (never waits for the other writer)."""
         attempt = asyncio.ensure_future(run_io(self._lock.acquire))

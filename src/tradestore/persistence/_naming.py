@@ -30,7 +30,8 @@ CHECKPOINT_NAME = "checkpoint.json"
 BACKUP_SUFFIX = ".bak"
 _SAFE = frozenset(string.ascii_letters + string.digits + "_-")
 _MAX_ENCODED = 160
-_JOURNAL_RE = re.compile(r"\Ajournal-(\d{16})\.json\Z")
+_JOURNAL_RE = re.compile(r"\Ajournal-(\d{16})(\.unsynced)?\.json\Z")
+UNSYNCED = ".unsynced"
 _ESCAPE_RE = re.compile(r"~([0-9a-f]{2})")
 
 
@@ -73,12 +74,17 @@ def decode_doc_name(name: str) -> str | None:
     return decoded if _encode(decoded) == encoded else None
 
 
-def journal_file_name(seq: int) -> str:
-    """The file name of journal entry ``seq``."""
-    return f"{JOURNAL_PREFIX}{seq:016d}.json"
+def journal_file_name(seq: int, *, synced: bool = True) -> str:
+    """The file name of journal entry ``seq``.
+
+    A journal written without a sync (``durable=False``) says so in its name,
+    ``journal-<seq>.unsynced.json``: after a power cut it may be torn or empty,
+    which at open is an expected loss, not damage.
+    """
+    return f"{JOURNAL_PREFIX}{seq:016d}{'' if synced else UNSYNCED}.json"
 
 
-def parse_journal_name(name: str) -> int | None:
-    """The sequence number a journal file name holds, or None."""
+def parse_journal_name(name: str) -> tuple[int, bool] | None:
+    """(sequence number, whether it was synced) of a journal file name, or None."""
     match = _JOURNAL_RE.match(name)
-    return int(match.group(1)) if match else None
+    return (int(match.group(1)), match.group(2) is None) if match else None

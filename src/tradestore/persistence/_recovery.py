@@ -27,6 +27,7 @@ from tradestore.persistence._naming import (
     CHECKPOINT_NAME,
     DOC_PREFIX,
     decode_doc_name,
+    journal_file_name,
     parse_journal_name,
 )
 
@@ -34,6 +35,7 @@ __all__ = [
     "MARKER_DECODER",
     "QUARANTINE",
     "FolderScan",
+    "journal_names_in",
     "quarantine",
     "read_doc",
     "scan_folder",
@@ -51,10 +53,10 @@ class FolderScan(msgspec.Struct):
     """What a collection folder holds."""
 
     doc_files: dict[str, str]
-    journals: list[tuple[int, dict[str, dict[str, Any]]]]
+    journals: list[tuple[int, str, dict[str, dict[str, Any]]]]  # (seq, file name, changes)
     checkpoint_seq: int | None
-    quarantined: list[str]
     spares: list[str]
+    journal_names: frozenset[str] = frozenset()  # every journal file listed
     # Journals a read-only open could not decode. Beside a live writer that is
     # usually not damage but a torn read: the writer renamed the journal away
     # (a checkpoint made it a spare) and is rewriting that inode in place while
@@ -65,7 +67,7 @@ class FolderScan(msgspec.Struct):
 def quarantine(fs: FileSystem, folder: Path, name: str, reason: str) -> str:
     """Move a damaged file aside (never delete it); returns where it went."""
     qdir = folder / QUARANTINE
-    make_folder(fs, qdir, durable=True)
+    make_folder(fs, qdir)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     for n in range(1000):
         dest = qdir / f"{name}.{stamp}.{n}"
@@ -101,7 +103,7 @@ def _read(fs: FileSystem, path: Path) -> bytes:
         raise StoreIOError.from_os_error(f"reading {path}", exc) from exc
 
 
-def scan_folder(
+def scan_folder(  # noqa: PLR0912  one branch per kind of file a folder holds
     fs: FileSystem,
     folder: Path,
     collection: str,
@@ -113,19 +115,18 @@ def scan_folder(
         names = fs.listdir(folder)
     except OSError as exc:
         raise StoreIOError.from_os_error(f"listing {folder}", exc) from exc
-    result = FolderScan(doc_files={}, journals=[], checkpoint_seq=None, quarantined=[],
-                        spares=[])
+    result = FolderScan(doc_files={}, journals=[], checkpoint_seq=None, spares=[])
     journal_names: list[tuple[int, str]] = []
     for name in names:
         try:
             if is_spare_name(name):
-                result.spares.append(name)
+                result.spares.append(name)  # kept for reuse, see _spares.py
             elif is_temp_name(name):
                 if not read_only:
                     fs.unlink(folder / name)
                     _log.info("removed leftover temporary file %s", folder / name)
-            elif (seq := parse_journal_name(name)) is not None:
-                journal_names.append((seq, name))
+            elif (parsed := parse_journal_name(name)) is not None:
+                journal_names.append((parsed[0], name))
             elif name.startswith(DOC_PREFIX) and name.endswith(".json"):
                 doc = decode_doc_name(name)
                 if doc is None:
@@ -133,7 +134,7 @@ def scan_folder(
                 if doc is not None:
                     result.doc_files[doc] = name
                 elif not read_only:
-                    result.quarantined.append(quarantine(fs, folder, name, "unreadable header"))
+                    quarantine(fs, folder, name, "unreadable header")
             elif name.startswith(DOC_PREFIX) and name.endswith(".json" + BACKUP_SUFFIX):
                 doc = decode_doc_name(name[: -len(BACKUP_SUFFIX)])
                 if doc is not None:
@@ -141,22 +142,60 @@ def scan_folder(
         except OSError as exc:
             raise StoreIOError.from_os_error(f"recovering {folder / name}", exc) from exc
     result.checkpoint_seq = _read_marker(fs, folder, collection, read_only)
-    for seq, name in sorted(journal_names):
+    result.journal_names = frozenset(name for _, name in journal_names)
+    result.journals = _read_journals(fs, folder, collection, sorted(journal_names),
+                                     journal_decoder, read_only=read_only,
+                                     unreadable=result.unreadable)
+    return result
+
+
+def _read_journals(  # noqa: PLR0913  the folder's journals and how to read them
+    fs: FileSystem, folder: Path, collection: str, names: list[tuple[int, str]],
+    decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]], *, read_only: bool,
+    unreadable: list[str],
+) -> list[tuple[int, str, dict[str, dict[str, Any]]]]:
+    """Decode the journals in sequence order.
+
+    A damaged journal that was synced is damage: quarantined (a writer); a
+    reader lists it in ``unreadable`` (beside a live writer it is most likely a
+    torn read of a journal being recycled, and the open starts over). A
+    damaged *unsynced* one (``durable=False``) is the tail a power cut tore: it
+    and every later unsynced journal are dropped (a writer removes them), so the
+    store holds a prefix of its commits.
+    """
+    out: list[tuple[int, str, dict[str, dict[str, Any]]]] = []
+    torn: str | None = None
+    for seq, name in names:
         path = folder / name
+        synced = name == journal_file_name(seq)
         try:
-            decoded = decode_file(_read(fs, path), journal_decoder, kind="journal",
+            if torn is not None and not synced:
+                raise DamagedFileError(f"after the torn journal {torn}")
+            decoded = decode_file(_read(fs, path), decoder, kind="journal",
                                   collection=collection, seq=seq)
         except NewerFormatError as exc:
             raise _newer(path, exc) from exc
         except DamagedFileError as exc:
-            if not read_only:
-                result.quarantined.append(quarantine(fs, folder, name, str(exc)))
+            if read_only and torn is None:
+                unreadable.append(name)  # the caller retries before taking it as damage
+            if not synced:
+                torn = torn or name
+                _log.warning("dropping unsynced journal %s, cut short by a power loss: %s",
+                             path, exc)
+                if not read_only:
+                    fs.unlink(path)
+            elif not read_only:
+                quarantine(fs, folder, name, str(exc))
             else:
-                result.unreadable.append(name)
                 _log.debug("journal %s unreadable in a read-only open: %s", path, exc)
             continue
-        result.journals.append((seq, decoded.payload))
-    return result
+        out.append((seq, name, decoded.payload))
+    return out
+
+
+def journal_names_in(fs: FileSystem, folder: Path) -> frozenset[str]:
+    """The journal files ``folder`` holds now (every commit and checkpoint changes the set)."""
+    return frozenset(n for n in fs.listdir(folder) if parse_journal_name(n) is not None)
 
 
 def _doc_id_from_file(fs: FileSystem, folder: Path, name: str, collection: str) -> str | None:
@@ -185,10 +224,11 @@ def _read_marker(fs: FileSystem, folder: Path, collection: str, read_only: bool)
     return None
 
 
-def read_doc(
+def read_doc(  # noqa: PLR0913  the document's identity and how to read it, by keyword
     fs: FileSystem,
     folder: Path,
     name: str,
+    *,
     collection: str,
     doc: str,
     decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]],
@@ -236,8 +276,9 @@ _raw_decoder: msgspec.json.Decoder[Decoded[msgspec.Raw]] = msgspec.json.Decoder(
 )
 
 
-def set_aside_bad_backup(fs: FileSystem, folder: Path, name: str, collection: str,
-                         doc: str, kind: str = "doc") -> None:
+def set_aside_bad_backup(  # noqa: PLR0913  the file and what its header must say
+    fs: FileSystem, folder: Path, name: str, *, collection: str, doc: str, kind: str = "doc",
+) -> None:
     """Quarantine ``name`` (a backup about to be replaced) if it is damaged or foreign.
 
     A rotation would otherwise overwrite it: damaged bytes are never deleted, and a

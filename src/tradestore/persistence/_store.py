@@ -18,6 +18,12 @@ class does the rest. Contract common to every store (see API.md):
   this process opened with ``durable=False`` is refused (:class:`StoreError`,
   code ``store_options_conflict``), as its writes would not be synced; a
   ``read_only=True`` open always gets its own read-only snapshot.
+- ``durable=True``: a mutation returns once its change is synced; neither a
+  killed process nor a power cut loses it. ``durable=False``: commits are not
+  synced, checkpoints are (after a second without writes, every 1,000 commits
+  or 16 MiB, ``checkpoint()``, ``close()``); a killed process loses nothing
+  acknowledged, a power cut at most each collection's writes since its last
+  checkpoint, and the store always opens without repair.
 
 :raises StoreLockedError: from ``initialize()``, if another process writes here
     (or, in this process, a store of another class or on another event loop).
@@ -44,6 +50,7 @@ from tradestore.persistence._fs import FileSystem, make_folder, run_io
 from tradestore.persistence._lock import WriterLock
 from tradestore.persistence._naming import BACKUP_SUFFIX
 from tradestore.persistence._shared import HANDLE_ATTRS, SharedOpen, find_open, register_open
+from tradestore.persistence._spares import spares_pay_off
 from tradestore.persistence._verify import Problem, RepairReport
 
 __all__ = ["BaseStore", "Clock"]
@@ -68,7 +75,7 @@ class BaseStore:
     ``initialize()`` (change objects in place), so that all handles see one state.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913  API.md's keyword list, plus exclusive (for PostgreSQL)
         self,
         data_dir: str | os.PathLike[str],
         *,
@@ -97,7 +104,7 @@ class BaseStore:
         self._salvage: list[str] | None = None
         self._share: SharedOpen | None = None
 
-    def _collection(
+    def _collection(  # noqa: PLR0913  where, what, and the collection's tunables
         self, sub: str | None, name: str, record_type: type[R], *, lazy: bool = False,
         checkpoint_every: int = 1000, checkpoint_bytes: int = 16 << 20,
         idle_checkpoint: float = 1.0,
@@ -147,11 +154,11 @@ class BaseStore:
 
     async def _open(self) -> None:
         if self.read_only:
-            for coll in self._collections:
-                await coll.open(salvage=self._salvage)
+            await self._choose_file_reuse()
+            await self._open_collections()
             return
         try:
-            await run_io(make_folder, self._fs, self.folder, self.durable)
+            await run_io(make_folder, self._fs, self.folder)
             key = await run_io(os.path.realpath, self.folder)
         except OSError as exc:
             raise StoreIOError.from_os_error(f"creating {self.folder}", exc) from exc
@@ -164,8 +171,8 @@ class BaseStore:
         try:
             await self._lock.acquire()
             try:
-                for coll in self._collections:
-                    await coll.open(salvage=self._salvage)
+                await self._choose_file_reuse()
+                await self._open_collections()
             except BaseException:
                 await self._lock.release()
                 raise
@@ -174,6 +181,28 @@ class BaseStore:
             raise
         shared.opened(self, HANDLE_ATTRS | type(self).handle_attrs)
         self._share = shared
+
+    async def _choose_file_reuse(self) -> None:
+        if self._fs.reuse_files is None:  # the default: where spares measured a win
+            self._fs.reuse_files = await run_io(spares_pay_off, self.data_dir)
+
+    async def _open_collections(self) -> None:
+        """Open every collection; a reader, as of one moment of the writer.
+
+        A read-only open of several collections reads them one after the other
+        while the writer may commit: it checks afterwards that no collection's
+        journals changed since its scan, and starts over if one did, so the
+        snapshot is one state of the store (each collection alone always is).
+        """
+        for attempt in range(20):
+            for coll in self._collections:
+                await coll.open(salvage=self._salvage)
+            if not self.read_only or len(self._collections) <= 1:
+                return
+            changed = [await coll.changed_since_open() for coll in self._collections]
+            if not any(changed):
+                return
+            await asyncio.sleep(0.005 * (attempt + 1))
 
     async def _ready(self) -> None:
         """Called first by every public method."""
@@ -185,7 +214,7 @@ class BaseStore:
         await self._ready()
         for coll in self._collections:
             await coll.drain()
-            await coll.open()
+        await self._open_collections()
 
     async def flush(self) -> None:
         """Wait until every pending write and checkpoint is done."""

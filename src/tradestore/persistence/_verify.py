@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from tradestore.persistence._format import DamagedFileError, NewerFormatError, decode_file
-from tradestore.persistence._fs import FileSystem, is_spare_name, is_temp_name
+from tradestore.persistence._fs import FileSystem, is_temp_name
 from tradestore.persistence._naming import (
     BACKUP_SUFFIX,
     CHECKPOINT_NAME,
@@ -25,7 +25,8 @@ class Problem(msgspec.Struct, frozen=True):
     """One file that is not as it should be."""
 
     path: str
-    kind: str  # "damaged", "newer_version", "leftover_temp"; on PostgreSQL "invalid_row"
+    kind: str  # "damaged", "newer_version", "leftover_temp", "unsynced_tail";
+    # on PostgreSQL "invalid_row"
     detail: str
     recoverable: bool  # a good previous version exists, or nothing is lost by removing it
 
@@ -67,14 +68,17 @@ def verify_collection(
     for name in names:
         path = folder / name
         result: tuple[str, str] | None
-        if is_spare_name(name):
-            continue  # a blank kept for reuse, not a write
-        if is_temp_name(name):
+        if is_temp_name(name):  # never a spare: those are blanks kept for reuse
             problems.append(Problem(str(path), "leftover_temp", "unfinished write", True))
             continue
-        if (seq := parse_journal_name(name)) is not None:
-            result = _check(fs, path, journal_decoder, "journal", collection, seq=seq)
+        if (parsed := parse_journal_name(name)) is not None:
+            result = _check(fs, path, journal_decoder, "journal", collection, seq=parsed[0])
             recoverable = False
+            if result is not None and not parsed[1] and result[0] == "damaged":
+                # Written with durable=False and cut short by a power loss: the next
+                # open drops it (and later unsynced journals), as the mode promises.
+                result = ("unsynced_tail", result[1])
+                recoverable = True
         elif name in (CHECKPOINT_NAME, CHECKPOINT_NAME + BACKUP_SUFFIX):
             result = _check(fs, path, MARKER_DECODER, "checkpoint", collection)
             recoverable = True

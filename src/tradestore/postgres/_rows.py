@@ -118,7 +118,7 @@ class _Field:
             return [f"{self.name}::text"]
         return self.columns()
 
-    def dump(self, value: Any) -> list[Any]:
+    def dump(self, value: Any) -> list[Any]:  # noqa: PLR0911  # one return per column kind
         if value is None:
             return [None, None] if self.kind == "ts" else [None]
         kind = self.kind
@@ -135,7 +135,7 @@ class _Field:
             return [escape_json(value)]
         return [value]
 
-    def load(self, row: Sequence[Any], at: int) -> Any:
+    def load(self, row: Sequence[Any], at: int) -> Any:  # noqa: PLR0911  # one per column kind
         value = row[at]
         if value is None:
             return None

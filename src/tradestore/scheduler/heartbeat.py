@@ -46,7 +46,7 @@ class Heartbeat:
     not stop the scheduler (its beat going stale is how the problem shows).
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913  one keyword per field of the heartbeat it writes
         self, store: TaskStore, *, scheduler_id: str, host: str, interval: float, clock: Clock,
         running: Callable[[], list[str]],
     ) -> None:

@@ -1,0 +1,157 @@
+"""The cache side of a collection: documents in memory, loaded from their files on first use.
+
+A document is read whole (recovered from its backup if damaged, see
+:mod:`._recovery`), then the journal changes newer than the sequence number it
+includes are replayed onto it. Readers of a loaded document need no lock and
+no coroutine (:meth:`DocumentCache.peek`); the first load of a document runs
+under the collection's lock, as every mutation does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Generic, Literal, TypeVar
+
+import msgspec
+
+from tradestore.errors import StoreCorruptedError, StoreIOError
+from tradestore.persistence._changes import apply_changes
+from tradestore.persistence._format import Decoded
+from tradestore.persistence._fs import FileSystem, run_io
+from tradestore.persistence._journal import JournalState
+from tradestore.persistence._naming import doc_file_name
+from tradestore.persistence._recovery import read_doc
+
+__all__ = ["DocumentCache", "Unsettled"]
+
+R = TypeVar("R", bound=msgspec.Struct)
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class Unsettled(Exception):
+    """A read-only open saw the writer mid-checkpoint (the open starts over)."""
+
+
+class DocumentCache(Generic[R]):
+    """Records of type ``R`` by document, and where each document lives on disk."""
+
+    def __init__(self, folder: Path, name: str, record_type: type[R], *, fs: FileSystem,
+                 read_only: bool) -> None:
+        self.folder = folder
+        self.name = name
+        self.record_type = record_type
+        self._fs = fs
+        self._read_only = read_only
+        rec_t: Any = record_type
+        self._doc_decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]] = msgspec.json.Decoder(
+            Decoded[dict[str, rec_t]]
+        )
+        self._lock = asyncio.Lock()
+        self._settle_anyway = False
+        self._clear()
+
+    def _clear(self) -> None:
+        self._docs: dict[str, dict[str, R]] = {}
+        self._files: dict[str, str] = {}  # document -> file name, as found or written
+        # Journal changes read at open, replayed onto each document when it is loaded.
+        self._overlay: dict[str, list[tuple[int, dict[str, R | None]]]] = {}
+        self._scan_seq = 0  # the newest sequence number the open's folder scan saw
+        self._log = JournalState()
+
+    async def load_all(self, *, salvage: list[str] | None = None) -> None:
+        """Load every document into the cache.
+
+        With ``salvage`` (a list), a document with no good version left is
+        started afresh from the journals instead of raising; its damaged
+        files are already quarantined and its name is appended to the list.
+        """
+        async with self._lock:
+            for doc in sorted(set(self._files) | set(self._overlay)):
+                if doc in self._docs:
+                    continue
+                try:
+                    await self._load(doc)
+                except StoreCorruptedError as exc:
+                    if salvage is None or exc.metadata.get("version") is not None:
+                        raise
+                    salvage.append(exc.path or doc)
+                    await self._load(doc, salvage=True)
+
+    async def _load(self, doc: str, *, salvage: bool = False) -> None:
+        """Read one document, recover it if damaged, replay newer journals (lock held)."""
+        name = self._files.get(doc)
+        if name is None and doc not in self._overlay:
+            self._docs[doc] = {}  # the folder scan saw no file: a new document
+            return
+        name = name or doc_file_name(doc)
+        try:
+            records, seq, recovered = await run_io(
+                read_doc, self._fs, self.folder, name, collection=self.name, doc=doc,
+                decoder=self._doc_decoder, read_only=self._read_only, salvage=salvage,
+            )
+        except OSError as exc:
+            raise StoreIOError.from_os_error(f"reading {self.folder / name}", exc) from exc
+        self._log.saw(seq)
+        for jseq, changes in self._overlay.pop(doc, []):
+            if jseq > seq:
+                apply_changes(records, changes)
+        if self._read_only and not self._settle_anyway and (recovered or seq > self._scan_seq):
+            # A checkpoint ran since the scan (or is mid-rotation): this document is
+            # newer than the journals read, so the view would not be one state.
+            raise Unsettled
+        self._docs[doc] = records
+        self._files.setdefault(doc, name)
+        if recovered:
+            self._log.dirty.add(doc)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def doc_ids(self) -> set[str]:
+        """Ids of the documents that exist (loaded ones only if not empty)."""
+        ids = {d for d, recs in self._docs.items() if recs}
+        ids.update(d for d in self._files if d not in self._docs)
+        ids.update(d for d in self._overlay if d not in self._docs)
+        return ids
+
+    def _absent(self, doc: str) -> bool:
+        """Whether ``doc`` exists nowhere: not cached, no file, no journal entry."""
+        return doc not in self._docs and doc not in self._files and doc not in self._overlay
+
+    def peek(self, doc: str, key: str) -> R | Literal[False] | None:
+        """The cached record without awaiting, or False when ``doc`` is not loaded yet.
+
+        For hot read paths: a loaded document is read with no coroutine at all.
+        """
+        recs = self._docs.get(doc)
+        if recs is None:
+            return None if self._absent(doc) else False
+        return recs.get(key)
+
+    async def get(self, doc: str, key: str) -> R | None:
+        """One record (the cache's own object: callers must copy before handing it out)."""
+        recs = self._docs.get(doc)
+        if recs is None:
+            if self._absent(doc):
+                return None  # nothing to load, and nothing cached for a miss
+            async with self._lock:
+                if doc not in self._docs:
+                    await self._load(doc)
+            recs = self._docs[doc]
+        return recs.get(key)
+
+    async def records(self, doc: str) -> Mapping[str, R]:
+        """Every record of a document (read-only view of the cache)."""
+        recs = self._docs.get(doc)
+        if recs is None:
+            if self._absent(doc):
+                return _EMPTY
+            async with self._lock:
+                if doc not in self._docs:
+                    await self._load(doc)
+            recs = self._docs[doc]
+        return recs
+

@@ -1,0 +1,138 @@
+"""A checkpoint's file steps: fold the journals into the documents, then retire them.
+
+Why journals. A commit must be durable before it returns, and rewriting every
+document it touched (each up to about 100 KB) per commit would make the cost of
+one update grow with the data. So a commit writes only its changes, as one
+small journal file; a checkpoint, in the background, later rewrites each
+changed document once for many commits. At open, journals newer than a
+document are replayed onto it.
+
+The steps, in the order that makes a power cut at any point safe (a
+checkpoint syncs in both modes: see :func:`write_checkpoint`):
+
+1. :func:`_backups_to_spares`: each document's oldest version (its ``.bak``)
+   is renamed to a spare name, then the folder synced, so the backup's name
+   never comes back holding half-written bytes of the document written into
+   that file next.
+2. :func:`_write_documents`: each changed document by replace, keeping its
+   previous version as ``.bak`` (its bytes flushed before its rename);
+   emptied documents are removed.
+3. :func:`_write_marker`: ``checkpoint.json`` records the highest sequence
+   number the documents include (new journals are numbered above it).
+4. :func:`_journals_to_spares`: only now are the folded journals retired
+   (renamed to spares, or removed beyond the pool's room), then, when there
+   are new spares, the folder synced, so no journal's name comes back holding
+   a later journal's bytes once a spare is rewritten.
+
+Steps 2 to 4 need no folder sync of their own: they rename and remove entries
+of one folder, and until a sync (step 4's, or the next commit's) makes them
+durable together a power cut brings back the previous checkpoint with every
+journal, which replays to the same state. Each sync that remains is pinned by
+a test that leaves it out (``tests/reliability/test_powerloss.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tradestore.persistence._format import encode_file, pad_blocks
+from tradestore.persistence._fs import FileSystem, spare_path
+from tradestore.persistence._naming import BACKUP_SUFFIX, CHECKPOINT_NAME
+from tradestore.persistence._recovery import set_aside_bad_backup
+from tradestore.persistence._replace import replace_keeping_backup
+
+__all__ = ["CheckpointPlan", "write_checkpoint"]
+
+
+@dataclass
+class CheckpointPlan:
+    """What one checkpoint writes, copied from the cache under the collection's lock."""
+
+    collection: str
+    snaps: dict[str, dict[str, Any]]  # document -> its committed records (empty: remove it)
+    names: dict[str, str]  # document -> file name
+    seqs: dict[str, int]  # document -> the sequence number its snapshot includes
+    covered: dict[int, str]  # seq -> file of the journals every snapshot includes: retired
+
+
+def write_checkpoint(fs: FileSystem, folder: Path, plan: CheckpointPlan, *, sync_point: bool,
+                     room: int) -> list[Path]:
+    """Run the four steps; return the new spares (at most ``room`` of them).
+
+    Every checkpoint syncs what it writes, whatever the store's mode: the
+    documents are the only copy of the data once their journals are retired.
+    With ``sync_point`` (``durable=False``, whose commits never sync) it also
+    ends with a folder sync, so that nothing committed before it can be lost.
+    """
+    reuse = _backups_to_spares(fs, folder, plan)
+    _write_documents(fs, folder, plan, reuse)
+    _write_marker(fs, folder, plan)
+    return _journals_to_spares(fs, folder, plan.covered, room, sync_point=sync_point)
+
+
+def _backups_to_spares(fs: FileSystem, folder: Path, plan: CheckpointPlan,
+                       ) -> dict[str, Path]:
+    """Step 1: each changed document's backup checked, renamed to a spare name, synced."""
+    reuse: dict[str, Path] = {}
+    for doc, records in plan.snaps.items():
+        if records:
+            backup = plan.names[doc] + BACKUP_SUFFIX
+            # Damaged bytes are set aside, never overwritten.
+            set_aside_bad_backup(fs, folder, backup, collection=plan.collection, doc=doc)
+            if fs.reuse_files and fs.exists(folder / backup):
+                reuse[doc] = spare_path(folder)
+                fs.replace(folder / backup, reuse[doc])
+    if reuse:
+        fs.fsync_dir(folder)
+    return reuse
+
+
+def _write_documents(fs: FileSystem, folder: Path, plan: CheckpointPlan,
+                     reuse: dict[str, Path]) -> None:
+    """Step 2: every changed document replaced (or removed when emptied)."""
+    for doc, records in plan.snaps.items():
+        name = plan.names[doc]
+        if not records:
+            # An emptied document is removed, not kept as an empty file. Until the
+            # journals go (after step 4) they still replay the deletions if a crash
+            # brings the files back.
+            for gone in (name, name + BACKUP_SUFFIX):
+                with contextlib.suppress(FileNotFoundError):
+                    fs.unlink(folder / gone)
+            continue
+        data = encode_file("doc", plan.collection, doc, plan.seqs[doc], records, lines=True)
+        if fs.reuse_files:
+            data = pad_blocks(data)
+        replace_keeping_backup(fs, folder, name, data, backup=name + BACKUP_SUFFIX,
+                               durable=True, sync_dir=False, spare=reuse.pop(doc, None))
+
+
+def _write_marker(fs: FileSystem, folder: Path, plan: CheckpointPlan) -> None:
+    """Step 3: the marker: the high-water mark the next open numbers new journals above."""
+    top = max([*plan.seqs.values(), *plan.covered, 0])
+    marker = encode_file("checkpoint", plan.collection, "", top, {}, lines=False)
+    set_aside_bad_backup(fs, folder, CHECKPOINT_NAME + BACKUP_SUFFIX,
+                         collection=plan.collection, doc="", kind="checkpoint")
+    replace_keeping_backup(fs, folder, CHECKPOINT_NAME, marker,
+                           backup=CHECKPOINT_NAME + BACKUP_SUFFIX, durable=True,
+                           sync_dir=False)
+
+
+def _journals_to_spares(fs: FileSystem, folder: Path, covered: dict[int, str], room: int, *,
+                        sync_point: bool) -> list[Path]:
+    """Step 4: the folded journals renamed to spares (up to ``room``) or removed, synced."""
+    spares: list[Path] = []
+    for name in covered.values():
+        with contextlib.suppress(FileNotFoundError):
+            if len(spares) < room:
+                spare = spare_path(folder)
+                fs.replace(folder / name, spare)
+                spares.append(spare)
+            else:
+                fs.unlink(folder / name)
+    if spares or sync_point:
+        fs.fsync_dir(folder)
+    return spares

@@ -1,0 +1,127 @@
+"""The journal side of a collection: sequence numbers, journal files, batches in flight.
+
+Every commit is one journal file ``journal-<seq>.json`` holding a batch's
+changes (see :mod:`._checkpoint` for why journals). :class:`JournalState` is
+the bookkeeping of those files and of the batches on their way to becoming
+one, shared by the three actors of a collection:
+
+- callers stage changes into ``pending`` (under the collection's lock);
+- the write loop takes ``pending`` as the batch ``inflight``, writes it, and
+  records the outcome (:meth:`committed` / :meth:`in_doubt` / :meth:`failed`);
+- a checkpoint reads the committed state (:meth:`committed_view`) and retires
+  the journals it folded (:meth:`folded`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tradestore.persistence._changes import Batch, apply_changes
+from tradestore.persistence._format import encode_file, pad_blocks
+from tradestore.persistence._fs import FileSystem
+from tradestore.persistence._naming import journal_file_name
+from tradestore.persistence._replace import write_new
+
+__all__ = ["JournalState", "write_journal"]
+
+
+def write_journal(  # noqa: PLR0913  where, which journal, its changes, and how
+    fs: FileSystem, folder: Path, collection: str, seq: int,
+    changes: dict[str, dict[str, Any]], *, durable: bool, spare: Path | None,
+) -> tuple[str, int]:
+    """Write one batch as journal ``seq`` (a new name); (its file name, bytes written).
+
+    With ``durable=False`` nothing is synced and the name says so
+    (``.unsynced.json``): after a power cut the file may be torn, and the next
+    open drops it and the unsynced journals after it (see ``_recovery.py``).
+    """
+    data = encode_file("journal", collection, "", seq, changes, lines=False)
+    if fs.reuse_files:
+        data = pad_blocks(data)
+    name = journal_file_name(seq, synced=durable)
+    write_new(fs, folder, name, data, durable=durable, spare=spare)
+    return name, len(data)
+
+
+class JournalState:
+    """Which journals exist, the sequence numbers, and the batches not yet durable."""
+
+    __slots__ = ("committed_seq", "dirty", "inflight", "journal_bytes", "journals",
+                 "next_seq", "pending")
+
+    def __init__(self, top: int = 0, journals: dict[int, str] | None = None) -> None:
+        self.journals: dict[int, str] = dict(journals or {})  # seq -> file, not yet folded
+        self.committed_seq = top  # the newest journal on disk (or checkpoint)
+        self.next_seq = top + 1
+        self.journal_bytes = 0  # written since the last checkpoint (roughly)
+        self.dirty: set[str] = set()  # documents changed since the last checkpoint
+        self.pending = Batch()
+        self.inflight: Batch | None = None
+
+    def saw(self, seq: int) -> None:
+        """A document read from disk includes ``seq``: number new journals above it."""
+        self.committed_seq = max(self.committed_seq, seq)
+        self.next_seq = max(self.next_seq, self.committed_seq + 1)
+
+    def take(self) -> tuple[Batch, int]:
+        """The pending batch, now in flight, and the sequence number it is written as."""
+        batch, self.pending = self.pending, Batch()
+        self.inflight = batch
+        seq = self.next_seq
+        self.next_seq += 1
+        return batch, seq
+
+    def committed(self, batch: Batch, seq: int, name: str, nbytes: int) -> None:
+        """``batch`` is on disk as journal ``seq``, file ``name``."""
+        self.inflight = None
+        self.journals[seq] = name
+        self.committed_seq = seq
+        self.dirty.update(batch.changes)
+        self.journal_bytes += nbytes
+
+    def in_doubt(self, batch: Batch, seq: int, name: str,
+                 cache: dict[str, dict[str, Any]]) -> list[Batch]:
+        """The journal could not be withdrawn: it is on disk and will be replayed.
+
+        The cache keeps ``batch`` (so it equals the disk); only what was staged
+        after it is taken back. Returns the batches whose callers get the error.
+        """
+        failed = [self.pending, batch]
+        self.pending.undo(cache)
+        self.committed(batch, seq, name, 0)
+        self.pending = Batch()
+        return failed
+
+    def failed(self, batch: Batch, cache: dict[str, dict[str, Any]]) -> list[Batch]:
+        """Nothing of ``batch`` is on disk: it and what was staged after it are undone.
+
+        Returns the batches whose callers get the error (newest first, the order
+        their originals must be put back in).
+        """
+        failed = [self.pending, batch]
+        for b in failed:
+            b.undo(cache)
+        self.pending, self.inflight = Batch(), None
+        return failed
+
+    def committed_view(self, doc: str, records: dict[str, Any]) -> dict[str, Any]:
+        """A copy of ``records`` (the cache of ``doc``) without the changes not yet durable."""
+        view = dict(records)
+        for batch in (self.pending, self.inflight):
+            if batch is not None:
+                apply_changes(view, batch.originals.get(doc, {}))
+        return view
+
+    def docs_in_flight(self) -> set[str]:
+        """Documents touched by a change not yet durable."""
+        touched: set[str] = set()
+        for batch in (self.pending, self.inflight):
+            if batch is not None:
+                touched.update(batch.originals)
+        return touched
+
+    def folded(self, seq: int) -> None:
+        """A checkpoint made every journal up to ``seq`` redundant, and retired them."""
+        self.journals = {s: name for s, name in self.journals.items() if s > seq}
+        self.journal_bytes = 0 if not self.journals else self.journal_bytes // 2
