@@ -178,8 +178,9 @@ async def _wait_started(folder: Path, system: str, count: int, within: float) ->
     return True
 
 
-async def _one_case(dsn: str, system: str, n: int, repeat: int, tasks: int, trickle: int,
-                    rate: float) -> Case:
+async def _one_case(dsn: str, system: str, n: int, repeat: int,
+                    args: argparse.Namespace) -> Case:
+    tasks, trickle, rate = int(args.tasks), int(args.trickle), float(args.rate)
     _reset(dsn, system)
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="w7-") as tmp:
@@ -280,8 +281,7 @@ async def _run(args: argparse.Namespace) -> list[Case]:
     for repeat in range(args.repeats):
         for n in args.processes:
             for system in args.systems:
-                case = await _one_case(dsn, system, n, repeat, args.tasks, args.trickle,
-                                       args.rate)
+                case = await _one_case(dsn, system, n, repeat, args)
                 print(f"[r{repeat + 1}] W7 {system} x{n}: {case.runs_per_s:,.0f} runs/s, "
                       f"trickle p99 {case.trickle_p99_ms:.1f} ms, dup {case.duplicates}, "
                       f"lost {case.lost} {case.notes or ''}", file=sys.stderr, flush=True)
