@@ -504,6 +504,10 @@ def render_markdown(
     marks = _footnotes(summaries)
     if marks:
         lines += ["", "## Notes", "", *marks]
+    lines += ["", "## W7 many short tasks from 1, 2 and 4 scheduler processes", "",
+              "W7 (PostgreSQL, beside pgqueuer) runs on its own, for a few minutes: "
+              "`python -m benchmarks.w7`; its report is "
+              "[benchmarks_w7.md](benchmarks_w7.md)."]
     lines += ["", "## Method", "", *_method(config), "", "## Systems", ""]
     systems = [*config.systems, *FLOORS]
     lines += _md_table(

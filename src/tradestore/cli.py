@@ -33,6 +33,7 @@ from tradestore._cli.status import status_tables
 from tradestore._cli.transfer import ImportOptions, export_folder, import_folder
 from tradestore._cli.web import DEFAULT_PORT, check_bind, parse_bind, serve_dashboard
 from tradestore.scheduler import open_stores
+from tradestore.scheduler.clocks import ServerTimed
 from tradestore.stores._stock_rules import zone
 
 __all__ = ["app", "main"]
@@ -138,6 +139,10 @@ def run(
     ] = None,
     allow_remote: AllowRemote = False,
     tz: Zone = "UTC",
+    lease_seconds: Annotated[
+        float, typer.Option(help="Lease of each running task (PostgreSQL: any number of "
+                            "hosts); renewed every third of it.", min=0.1)
+    ] = 30.0,
     verbose: Verbose = False,
 ) -> None:
     """Run the scheduler on the simulated market; seeds the default tasks on first use."""
@@ -158,6 +163,7 @@ def run(
             began=began,
             web=bind,
             tz=tz,
+            lease_seconds=lease_seconds,
         ),
         where,
     )
@@ -205,7 +211,10 @@ def status(
 
     async def show() -> None:
         async with open_stores(where, read_only=True, tz=tz) as stores:
-            tables = await status_tables(stores, datetime.now(UTC))
+            # On PostgreSQL leases and heartbeats are stamped by the server's clock.
+            now = (await stores.tasks.server_time() if isinstance(stores.tasks, ServerTimed)
+                   else datetime.now(UTC))
+            tables = await status_tables(stores, now)
         for table in tables:
             console.print(table)
 

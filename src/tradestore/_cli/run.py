@@ -34,17 +34,19 @@ async def run_scheduler(
     began: float,
     web: tuple[str, int] | None = None,
     tz: str = "UTC",
+    lease_seconds: float = 30.0,
 ) -> None:
     """The body of ``tradestore run``; ``tz`` is the zone of the stores' calendar day."""
     async with open_stores(data_dir, tz=tz) as stores:
         known = sorted(await stores.stocks.all_states())
         watchlist = symbols or known or list(SAMPLE_WATCHLIST)
         if not await stores.tasks.list_tasks():
-            tasks = default_tasks(utc_now(), batch_size=10)
-            await stores.tasks.save_many(tasks)
-            console.print(
-                f"seeded {len(tasks)} default recurring tasks in {shown(data_dir)}", soft_wrap=True
-            )
+            # ensure_many, never save_many: hosts starting at once on one database all
+            # see no tasks; each default is then added once, and none is overwritten.
+            added = await stores.tasks.ensure_many(default_tasks(utc_now(), batch_size=10))
+            if added:
+                console.print(f"seeded {len(added)} default recurring tasks in "
+                              f"{shown(data_dir)}", soft_wrap=True)
         console.print(
             f"watchlist: {', '.join(watchlist)}   market: simulated (seed {seed})"
             + f"   zone: {tz}"
@@ -75,6 +77,7 @@ async def run_scheduler(
             backoff_max=60.0,
             grace_period=5.0,
             on_event=on_event,
+            lease_seconds=lease_seconds,
         )
         console.print(f"scheduler: {scheduler.scheduler_id}", soft_wrap=True)
         async with contextlib.AsyncExitStack() as stack:

@@ -15,12 +15,15 @@ validated and ignored), so hosts whose clocks disagree still agree on leases:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
+import psycopg
+
 from tradestore.errors import ValidationError
-from tradestore.models import BackgroundTask, TaskRun
+from tradestore.models import MAX_TASK_HISTORY, BackgroundTask, TaskRun
 from tradestore.models._checks import (
     ensure_aware,
     ensure_finite,
@@ -28,7 +31,6 @@ from tradestore.models._checks import (
     ensure_non_negative_int,
     ensure_task_id,
 )
-from tradestore.models.run import append_run
 from tradestore.postgres._rows import RowCodec
 from tradestore.postgres._store import PgStore
 from tradestore.stores._task_rules import checked_changes, due_order
@@ -60,6 +62,23 @@ class PgClaims(PgStore):
 
     _codec: ClassVar[RowCodec[BackgroundTask]]
 
+    @contextlib.asynccontextmanager
+    async def _statement(self, action: str) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A connection for one writing statement: one round trip instead of three.
+
+        A single statement in autocommit is a transaction of its own (atomic, and
+        durable at its commit); ``durable=False`` needs the transaction block for
+        its ``SET LOCAL synchronous_commit = off``.
+        """
+        if not self.durable:
+            async with self._write(action) as conn:
+                yield conn
+            return
+        await self._ready()
+        self._check_writable()
+        async with self.database.connection(action) as conn:
+            yield conn
+
     async def claim_due(
         self, owner: str, *, limit: int, lease_seconds: float, now: datetime | None = None
     ) -> list[BackgroundTask]:
@@ -75,7 +94,7 @@ class PgClaims(PgStore):
             "WHERE is_active AND status = 'pending' AND run_at <= now() "
             "ORDER BY priority_rank, run_at, task_id LIMIT %s FOR UPDATE SKIP LOCKED) due "
             f"WHERE t.task_id = due.task_id RETURNING {select}")
-        async with self._write("claiming due tasks") as conn:
+        async with self._statement("claiming due tasks") as conn:
             if not cap:
                 return []
             rows = await (await conn.execute(sql.encode(), (who, lease, cap))).fetchall()
@@ -95,7 +114,7 @@ class PgClaims(PgStore):
                                   field="tokens")
         wanted = {ensure_task_id(key, "tokens"): ensure_non_negative_int(value, "tokens")
                   for key, value in tokens.items()}
-        async with self._write("renewing leases") as conn:
+        async with self._statement("renewing leases") as conn:
             if not wanted:
                 return {}
             cur = await conn.execute(
@@ -116,26 +135,22 @@ class PgClaims(PgStore):
         record = TaskRun.checked(run, "run")
         values = checked_changes(changes, "finish_run", refused=LEASE_FIELDS)
         codec = self._codec
-        async with self._write("recording a run") as conn:
-            cur = await conn.execute(
-                f"SELECT {codec.select_list} FROM tradestore.tasks WHERE task_id = %s "
-                "AND status = 'running' AND lease_token = %s FOR UPDATE".encode(), (key, fence))
+        cols, marks, params = codec.dump_fields(
+            {**values, "lease_owner": None, "lease_expires_at": None})
+        sets = ", ".join(f"{c} = {m}" for c, m in zip(cols, marks, strict=True))
+        _, _, (run_json,) = codec.dump_fields({"history": [record]})
+        # One statement: the token check, the outcome and the run appended to the
+        # newest MAX_TASK_HISTORY entries, atomic without a transaction block.
+        sql = (f"UPDATE tradestore.tasks SET {sets}, history = (SELECT coalesce(jsonb_agg("
+               "e ORDER BY n), '[]'::jsonb) FROM jsonb_array_elements(history || %s::jsonb) "
+               "WITH ORDINALITY AS h(e, n) WHERE n > jsonb_array_length(history) + 1 - %s) "
+               "WHERE task_id = %s AND status = 'running' AND lease_token = %s "
+               f"RETURNING {codec.select_list}")
+        async with self._statement("recording a run") as conn:
+            cur = await conn.execute(sql.encode(),
+                                     [*params, run_json, MAX_TASK_HISTORY, key, fence])
             row = await cur.fetchone()
-            if row is None:
-                return None
-            draft = codec.load(row)
-            for name, value in values.items():
-                setattr(draft, name, value)
-            values = {**values, "history": append_run(draft.history, record),
-                      "lease_owner": None, "lease_expires_at": None}
-            cols, marks, params = codec.dump_fields(values)
-            sets = ", ".join(f"{c} = {m}" for c, m in zip(cols, marks, strict=True))
-            cur = await conn.execute(
-                f"UPDATE tradestore.tasks SET {sets} WHERE task_id = %s "
-                f"RETURNING {codec.select_list}".encode(), [*params, key])
-            updated = await cur.fetchone()
-        assert updated is not None  # the row is locked by this transaction
-        return codec.load(updated)
+        return None if row is None else codec.load(row)
 
     async def reclaim_expired(
         self, owner: str, *, lease_seconds: float, now: datetime | None = None
@@ -151,7 +166,7 @@ class PgClaims(PgStore):
             "OR lease_expires_at IS NULL OR lease_expires_at <= now()) "
             "FOR UPDATE SKIP LOCKED) old "
             f"WHERE t.task_id = old.task_id RETURNING {select}, old.previous")
-        async with self._write("reclaiming expired leases") as conn:
+        async with self._statement("reclaiming expired leases") as conn:
             rows = await (await conn.execute(sql.encode(), (who, lease))).fetchall()
         taken = [Reclaimed(codec.load(row[:-1]), row[-1]) for row in rows]
         taken.sort(key=lambda item: item.task.task_id)

@@ -18,7 +18,9 @@ from tradestore.models._checks import (
 )
 from tradestore.models.task import count_statuses, ensure_status
 from tradestore.postgres._claims import PgClaims
+from tradestore.postgres._listen import PgWakeups
 from tradestore.postgres._rows import RowCodec
+from tradestore.postgres._server_time import PgServerTime
 from tradestore.stores._task_rules import checked_changes
 
 __all__ = ["PgTaskStore"]
@@ -41,7 +43,7 @@ _SAVE_BEAT = (
 )
 
 
-class PgTaskStore(PgClaims, TaskStore):
+class PgTaskStore(PgClaims, PgWakeups, PgServerTime, TaskStore):
     """Background tasks keyed by ``task_id``."""
 
     kind = "tasks"

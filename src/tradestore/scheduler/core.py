@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from tradestore import StoreClosedError, StoreError, TradingError, ValidationError
 from tradestore.models import RunOutcome
 from tradestore.models._checks import ensure_json_object
+from tradestore.scheduler.clocks import ServerClock, ServerTimed
 from tradestore.scheduler.context import Handler, HandlerContext, RunInfo
 from tradestore.scheduler.events import (
     EventBus,
@@ -44,6 +45,7 @@ from tradestore.scheduler.transitions import (
     planned_time,
     succeeded,
 )
+from tradestore.scheduler.wakeups import WakeupRelay
 from tradestore.stores.claims import TaskClaims
 
 if TYPE_CHECKING:
@@ -94,12 +96,19 @@ class Scheduler:
       ``heartbeat_interval`` seconds, and marked stopped at a clean stop.
     - Events go to every subscriber (``subscribe``, and ``on_event``).
 
-    Guarantee: one scheduler runs a task at most once at a time; a run cut short
-    by a crash is run again after the restart (at least once). Handlers get
+    - A store that announces due tasks (``wakeups()``: PostgreSQL's LISTEN/NOTIFY)
+      wakes ``run`` at once; the poll every ``poll_interval`` stays the fallback.
+
+    Guarantee: while a lease is live, one scheduler (of any number, on any hosts
+    sharing the store) runs the task; a run cut short by a crash is run again
+    once its lease has expired (at least once). Handlers get
     ``ctx.run.idempotency_key`` to make their side effects idempotent.
 
-    ``clock`` (default: ``context.clock``, else UTC now) decides what is due;
-    ``poll_interval``, ``grace_period`` and ``heartbeat_interval`` are real seconds.
+    ``clock`` (default: ``context.clock``, else UTC now) decides what is due and
+    times the runs on the file backend. On a store with a server clock
+    (PostgreSQL: ``server_time()``) the server's clock does both, so hosts whose
+    clocks disagree still agree (``clocks.py``). ``poll_interval``,
+    ``grace_period`` and ``heartbeat_interval`` are real seconds.
     """
 
     def __init__(
@@ -160,13 +169,19 @@ class Scheduler:
         for task_type, handler in (handlers or {}).items():
             self.register(task_type, handler)
         self._in_flight: dict[asyncio.Task[None], RunInfo] = {}
+        self._settling: set[str] = set()  # outcome being written: no longer cancellable
         self._leases = LeaseKeeper(self)
+        # A store with a server clock (PostgreSQL) times the runs; see clocks.py.
+        self._server_clock = (ServerClock(task_store, utc_now)
+                              if isinstance(task_store, ServerTimed) else None)
+        self._wakeups = WakeupRelay(task_store, self.wake,
+                                    name=f"tradestore-wakeups-{self.scheduler_id}")
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._recovered = False
         self._heartbeat = Heartbeat(
             task_store, scheduler_id=self.scheduler_id, host=self.host,
-            interval=self.heartbeat_interval, clock=self.clock, running=lambda: self.in_flight,
+            interval=self.heartbeat_interval, clock=self._now, running=lambda: self.in_flight,
         )
 
     # -- configuration -------------------------------------------------------
@@ -248,7 +263,7 @@ class Scheduler:
 
     async def _reclaim(self) -> int:
         """Take over the RUNNING tasks no live scheduler holds, recording each as crashed."""
-        now = self.clock()
+        now = self._now()
         count = 0
         for task, previous in await self.task_store.reclaim_expired(
             self.scheduler_id, lease_seconds=self.lease_seconds, now=now
@@ -264,6 +279,7 @@ class Scheduler:
         For tests and cron-style use: returns once nothing is due or running.
         Writes a heartbeat at the start and a stopped one at the end.
         """
+        await self._sync_clock()
         await self._heartbeat.beat()
         self._leases.start()
         try:
@@ -298,8 +314,10 @@ class Scheduler:
                 stop_signals(loop, self._on_signal, enabled=handle_signals),
                 relay_event(stop_event, lambda: self._stop_for("stop event set")),
             ):
+                await self._sync_clock()
                 self._heartbeat.start()
                 self._leases.start()
+                self._wakeups.start()
                 await self.recover()
                 while not self._stop.is_set():
                     self._wake.clear()  # before looking: a wake() from now on is kept
@@ -313,12 +331,22 @@ class Scheduler:
         finally:
             if deadline is not None:
                 deadline.cancel()
+            await self._wakeups.stop()
             await self._leases.stop()
             await self._heartbeat.stop()
         await self._events.drain(self.grace_period)
         return self.stats
 
     # -- internals -----------------------------------------------------------
+
+    def _now(self) -> datetime:
+        """The time that decides runs: the store server's clock if it has one, else ``clock``."""
+        return self._server_clock() if self._server_clock is not None else self.clock()
+
+    async def _sync_clock(self) -> None:
+        """Read the server's clock again when the last reading is old (see clocks.py)."""
+        if self._server_clock is not None:
+            await self._server_clock.sync()
 
     def _stop_for(self, reason: str, *, now: bool = False) -> None:
         """Every stop path ends here: start nothing new; with ``now``, cancel running tasks."""
@@ -339,6 +367,7 @@ class Scheduler:
     async def _poll(self) -> None:
         """Start due tasks; a store that fails to claim (a full disk) is retried next poll."""
         try:
+            await self._sync_clock()
             await self._fill_slots()
         except StoreClosedError:
             raise
@@ -353,8 +382,9 @@ class Scheduler:
         free = self.concurrency - len(self._in_flight)
         if free <= 0:
             return
+        self._leases.claiming()
         claimed = await self.task_store.claim_due(
-            self.scheduler_id, limit=free, lease_seconds=self.lease_seconds, now=self.clock()
+            self.scheduler_id, limit=free, lease_seconds=self.lease_seconds, now=self._now()
         )
         for task in claimed:  # claiming changed nothing planned_time reads
             self._launch(task, planned_time(task))
@@ -362,7 +392,7 @@ class Scheduler:
     def _launch(self, task: BackgroundTask, planned: datetime) -> None:
         """Count, report and start the handler of a task now RUNNING in the store."""
         info = RunInfo(
-            task_id=task.task_id, planned_at=planned, started_at=task.last_executed or self.clock(),
+            task_id=task.task_id, planned_at=planned, started_at=task.last_executed or self._now(),
             attempt=task.retry_count + 1, scheduler_id=self.scheduler_id, host=self.host,
             lease_token=task.lease_token,
         )
@@ -398,7 +428,7 @@ class Scheduler:
             if result is not None:  # checked as it will be stored, size limit included
                 ensure_json_object({**task.metadata, "last_result": result}, "result")
         except asyncio.CancelledError:
-            outcome = cancelled(task, _CANCELLED, now=self.clock(),
+            outcome = cancelled(task, _CANCELLED, now=self._now(),
                                 duration=time.perf_counter() - began, **where)
             await asyncio.shield(self._settle(task, outcome))
             raise
@@ -409,13 +439,13 @@ class Scheduler:
                 error = _message(exc)
             await self._settle(task, self._failed(task, error, began, where, final=False))
             return
-        outcome = succeeded(task, result, now=self.clock(),
+        outcome = succeeded(task, result, now=self._now(),
                             duration=time.perf_counter() - began, **where)
         await self._settle(task, outcome)
 
     def _failed(self, task: BackgroundTask, error: str, began: float, where: dict[str, Any],
                 *, final: bool) -> TaskOutcome:
-        return failed(task, error, now=self.clock(), duration=time.perf_counter() - began,
+        return failed(task, error, now=self._now(), duration=time.perf_counter() - began,
                       final=final, backoff_base=self.backoff_base,
                       backoff_max=self.backoff_max, **where)
 
@@ -423,8 +453,17 @@ class Scheduler:
         """Persist ``outcome`` (changes and run, one write), then count, log and emit it.
 
         Returns False, counting the run as lost, if the write failed: the task is
-        still RUNNING on disk and crash recovery takes it at the next start.
+        still RUNNING on disk and crash recovery takes it at the next start. While
+        it writes, the lease keeper leaves the run alone: the handler is over, and
+        the token decides whether the write lands (a refusal is logged here).
         """
+        self._settling.add(task.task_id)
+        try:
+            return await self._record(task, outcome)
+        finally:
+            self._settling.discard(task.task_id)
+
+    async def _record(self, task: BackgroundTask, outcome: TaskOutcome) -> bool:
         try:
             stored = await self.task_store.finish_run(
                 task.task_id, task.lease_token, outcome.run, **outcome.changes
@@ -468,7 +507,7 @@ class Scheduler:
         if not len(self._events):
             return
         self._events.emit(TaskEvent(
-            kind=kind, task_id=task.task_id, task_type=str(task.task_type), at=self.clock(),
+            kind=kind, task_id=task.task_id, task_type=str(task.task_type), at=self._now(),
             scheduler_id=self.scheduler_id, **details,
         ))
 

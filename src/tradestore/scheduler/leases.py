@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tradestore.errors import TradingError
@@ -27,8 +27,16 @@ class LeaseKeeper:
     A lease the store no longer grants (taken over after it expired) cancels its
     handler at once: another scheduler owns the task now, and this one's outcome
     would be refused anyway. When a renewal cannot be written at all (a full
-    disk, a lost connection), the handlers whose lease would lapse before the
-    next attempt are cancelled. Every ``lease_seconds`` it also takes back tasks
+    disk, a lost connection) or takes longer than one period, the handlers whose
+    lease would lapse before the next attempt are cancelled.
+
+    When a lease lapses is judged by this process's monotonic clock, never by
+    comparing its wall clock with the expiry the store returned (on PostgreSQL
+    that expiry is the server's time, and this host's clock may be minutes
+    off): a lease counts as held until ``lease_seconds`` after the claim or
+    renewal that granted it was *sent*, which is never later than the expiry
+    the store wrote. A run already writing its outcome is left alone: the
+    fencing token decides whether that write lands. Every ``lease_seconds`` it also takes back tasks
     whose lease expired (``Scheduler._reclaim``), renewing first so that its own
     live leases are never among them.
     """
@@ -36,6 +44,10 @@ class LeaseKeeper:
     def __init__(self, scheduler: Scheduler) -> None:
         self.scheduler = scheduler
         self.expires: dict[str, datetime] = {}
+        """The expiry of each lease held, as the store wrote it (for display)."""
+        self.deadlines: dict[str, float] = {}
+        """When each lease lapses at the latest, on the event loop's (monotonic) clock."""
+        self._sent = 0.0
         self._loop: asyncio.Task[None] | None = None
 
     @property
@@ -43,14 +55,20 @@ class LeaseKeeper:
         """Seconds between renewals."""
         return self.scheduler.lease_seconds / RENEWALS_PER_LEASE
 
+    def claiming(self) -> None:
+        """Note that a claim is being sent now (its leases count from this moment)."""
+        self._sent = asyncio.get_running_loop().time()
+
     def held(self, task_id: str, expires: datetime | None) -> None:
-        """Note a lease just claimed."""
+        """Note a lease just claimed (by the claim sent at the last ``claiming``)."""
         if expires is not None:
             self.expires[task_id] = expires
+        self.deadlines[task_id] = self._sent + self.scheduler.lease_seconds
 
     def released(self, task_id: str) -> None:
         """Forget a lease whose run ended."""
         self.expires.pop(task_id, None)
+        self.deadlines.pop(task_id, None)
 
     def start(self) -> None:
         """Renew (and reclaim) in the background until ``stop``."""
@@ -86,17 +104,20 @@ class LeaseKeeper:
         if not running:
             return
         tokens = {info.task_id: info.lease_token for info in running.values()}
-        now = sched.clock()
+        loop = asyncio.get_running_loop()
+        sent = loop.time()
         try:
-            renewed = await sched.task_store.renew_leases(
-                sched.scheduler_id, tokens, lease_seconds=sched.lease_seconds, now=now)
-        except TradingError:
+            async with asyncio.timeout(self.period):  # a hung renewal is a failed one
+                renewed = await sched.task_store.renew_leases(
+                    sched.scheduler_id, tokens, lease_seconds=sched.lease_seconds,
+                    now=sched._now())
+        except (TradingError, TimeoutError):
             logger.error("could not renew the leases of %d running task(s)", len(tokens),
                          exc_info=True)
-            lapse = now + timedelta(seconds=self.period)
+            lapse = loop.time() + self.period
             for job, info in running.items():
-                expires = self.expires.get(info.task_id)
-                if expires is not None and expires <= lapse:
+                if (self.deadlines.get(info.task_id, 0.0) <= lapse and not job.done()
+                        and info.task_id not in sched._settling):
                     logger.error("cancelling task %s: its lease lapses before it can be renewed",
                                  info.task_id)
                     job.cancel()
@@ -104,7 +125,8 @@ class LeaseKeeper:
         for job, info in running.items():
             if info.task_id in renewed:
                 self.expires[info.task_id] = renewed[info.task_id]
-            elif not job.done():
+                self.deadlines[info.task_id] = sent + sched.lease_seconds
+            elif not job.done() and info.task_id not in sched._settling:
                 logger.error("task %s lost its lease (token %d): cancelling its handler",
                              info.task_id, info.lease_token)
                 job.cancel()
