@@ -290,3 +290,19 @@ async def test_claims_leases_and_fenced_outcomes(location: str) -> None:
         assert [(r.task.task_id, r.previous_owner, r.task.lease_token) for r in taken] == [
             ("a", "s2", 2)]
         assert await store.finish_run("a", 1, run, status=TaskStatus.FAILED) is None  # fenced
+
+
+async def test_known_task_types_come_back_as_task_type_after_a_reopen(location: str) -> None:
+    async with TaskStore(location) as store:
+        await store.save(task("known", task_type="news_monitoring"))
+        await store.save(task("mine", task_type="rebalance"))
+        await store.update("known", retry_count=1)
+    async with TaskStore(location) as store:
+        known, mine = await store.get("known"), await store.get("mine")
+        listed = {t.task_id: t for t in await store.list_tasks()}
+    assert known is not None
+    assert mine is not None
+    assert known.task_type is TaskType.NEWS_MONITORING
+    assert listed["known"].task_type is TaskType.NEWS_MONITORING
+    assert type(mine.task_type) is str
+    assert mine.task_type == "rebalance"
