@@ -30,8 +30,9 @@ def test_throwaway_server_runs_unprivileged_and_is_removed() -> None:
         assert root.is_dir()
         with psycopg.connect(server.dsn) as conn:
             pid_row = conn.execute("SELECT pg_backend_pid()").fetchone()
-        assert pid_row is not None
-        owner = os.stat(f"/proc/{pid_row[0]}").st_uid
+            assert pid_row is not None
+            # While connected: the backend process exits with its connection.
+            owner = os.stat(f"/proc/{pid_row[0]}").st_uid
         assert owner != 0, "the server must not run as root"
         with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
             psycopg.connect(server.dsn_for("postgres", password="wrong")).close()
