@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,14 +19,13 @@ from tradestore.contracts import StockStateStore
 from tradestore.errors import ValidationError
 from tradestore.models import StockSchedulerState
 from tradestore.models._checks import (
-    ensure_aware,
     ensure_bool,
-    ensure_date,
     ensure_non_negative_int,
     ensure_symbol,
 )
 from tradestore.postgres._rows import RowCodec
 from tradestore.postgres._store import Clock, Location, PgStore
+from tradestore.stores._stock_api import StockStateMethods
 from tradestore.stores._stock_rules import distinct_symbols, is_due, oldest_first, zone
 
 __all__ = ["PgStockStateStore"]
@@ -48,7 +47,7 @@ _RECORD_FETCH = (
 )
 
 
-class PgStockStateStore(PgStore, StockStateStore):
+class PgStockStateStore(StockStateMethods, PgStore, StockStateStore):
     """When the scheduler last fetched each kind of data for each symbol."""
 
     kind = "stock_state"
@@ -129,45 +128,6 @@ class PgStockStateStore(PgStore, StockStateStore):
         cap = None if limit is None else ensure_non_negative_int(limit, "limit")
         return oldest_first(await self._states(symbols, skip_invalid), kind, cap)
 
-    async def needs_news_fetch(self, symbol: str) -> bool:
-        return await self._needs_one("news", symbol)
-
-    async def needs_earnings_fetch(self, symbol: str) -> bool:
-        return await self._needs_one("earnings", symbol)
-
-    async def needs_fundamentals_check(self, symbol: str) -> bool:
-        return await self._needs_one("fundamentals", symbol)
-
-    async def get_stocks_needing_news(
-        self, symbols: Iterable[str], *, skip_invalid: bool = False
-    ) -> list[str]:
-        return await self._needing("news", symbols, skip_invalid)
-
-    async def get_stocks_needing_earnings(
-        self, symbols: Iterable[str], *, skip_invalid: bool = False
-    ) -> list[str]:
-        return await self._needing("earnings", symbols, skip_invalid)
-
-    async def get_stocks_needing_fundamentals(
-        self, symbols: Iterable[str], *, skip_invalid: bool = False
-    ) -> list[str]:
-        return await self._needing("fundamentals", symbols, skip_invalid)
-
-    async def get_oldest_news_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
-    ) -> list[str]:
-        return await self._oldest("news", symbols, limit, skip_invalid)
-
-    async def get_oldest_earnings_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
-    ) -> list[str]:
-        return await self._oldest("earnings", symbols, limit, skip_invalid)
-
-    async def get_oldest_fundamentals_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
-    ) -> list[str]:
-        return await self._oldest("fundamentals", symbols, limit, skip_invalid)
-
     # -- writes -----------------------------------------------------------------------------
 
     async def _set(self, symbol: str, **fields: Any) -> None:
@@ -181,37 +141,6 @@ class PgStockStateStore(PgStore, StockStateStore):
                f"VALUES (%s, {', '.join(marks)}) ON CONFLICT (symbol) DO UPDATE SET {sets}")
         async with self._write("updating a stock state") as conn:
             await conn.execute(sql.encode(), [sym, *params])
-
-    def _day(self, value: date | None) -> date:
-        return self.today() if value is None else ensure_date(value, "check_date")
-
-    async def update_news_check(self, symbol: str, check_date: date | None = None) -> None:
-        await self._set(symbol, last_news_check=self._day(check_date),
-                        last_news_checked_at=self.now())
-
-    async def update_earnings_check(self, symbol: str, check_date: date | None = None) -> None:
-        await self._set(symbol, last_earnings_check=self._day(check_date),
-                        last_earnings_checked_at=self.now())
-
-    async def update_fundamentals_check(
-        self, symbol: str, check_date: date | None = None
-    ) -> None:
-        await self._set(symbol, last_fundamentals_check=self._day(check_date),
-                        last_fundamentals_checked_at=self.now(),
-                        needs_fundamentals_recheck=False)
-
-    async def flag_fundamentals_recheck(self, symbol: str) -> None:
-        await self._set(symbol, needs_fundamentals_recheck=True)
-
-    async def update_analysis_check(
-        self, symbol: str, check_time: datetime | None = None
-    ) -> None:
-        at = self.now() if check_time is None else ensure_aware(check_time, "check_time")
-        await self._set(symbol, last_analysis_check=at)
-
-    async def update_portfolio_update(self, symbol: str, when: datetime | None = None) -> None:
-        at = self.now() if when is None else ensure_aware(when, "when")
-        await self._set(symbol, last_portfolio_update=at)
 
     async def record_fetch(self, symbol: str, *, ok: bool) -> None:
         errors = 0 if ensure_bool(ok, "ok") else 1

@@ -1,4 +1,4 @@
-"""The read-side queries of StockStateStore: which symbols are due, which are oldest."""
+"""The file backend's read side of StockStateStore: due and oldest symbols from the cache."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ _SHOWN = 10  # invalid entries named in one warning
 
 
 class StockQueries:
-    """The ``needs_*``, ``get_stocks_needing_*`` and ``get_oldest_*`` methods."""
+    """``_needs_one``, ``_needing`` and ``_oldest`` over the cached states (see ``_stock_api``)."""
 
     _states: Collection[StockSchedulerState]
     _key: SymbolKeys
@@ -31,45 +31,6 @@ class StockQueries:
         async def _ready(self) -> None: ...
 
         def today(self) -> date: ...
-
-    async def needs_news_fetch(self, symbol: str) -> bool:
-        return await self._needs_one("news", symbol)
-
-    async def needs_earnings_fetch(self, symbol: str) -> bool:
-        return await self._needs_one("earnings", symbol)
-
-    async def needs_fundamentals_check(self, symbol: str) -> bool:
-        return await self._needs_one("fundamentals", symbol)
-
-    async def get_stocks_needing_news(
-        self, symbols: Iterable[str], *, skip_invalid: bool = False
-    ) -> list[str]:
-        return await self._needing("news", symbols, skip_invalid)
-
-    async def get_stocks_needing_earnings(
-        self, symbols: Iterable[str], *, skip_invalid: bool = False
-    ) -> list[str]:
-        return await self._needing("earnings", symbols, skip_invalid)
-
-    async def get_stocks_needing_fundamentals(
-        self, symbols: Iterable[str], *, skip_invalid: bool = False
-    ) -> list[str]:
-        return await self._needing("fundamentals", symbols, skip_invalid)
-
-    async def get_oldest_news_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
-    ) -> list[str]:
-        return await self._oldest("news", symbols, limit, skip_invalid)
-
-    async def get_oldest_earnings_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
-    ) -> list[str]:
-        return await self._oldest("earnings", symbols, limit, skip_invalid)
-
-    async def get_oldest_fundamentals_stocks(
-        self, symbols: Iterable[str], limit: int | None = 5, *, skip_invalid: bool = False
-    ) -> list[str]:
-        return await self._oldest("fundamentals", symbols, limit, skip_invalid)
 
     async def _needs_one(self, kind: str, symbol: object) -> bool:
         await self._ready()

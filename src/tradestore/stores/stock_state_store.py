@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
@@ -20,14 +20,13 @@ from tradestore.contracts import StockStateStore
 from tradestore.errors import ValidationError
 from tradestore.models import StockSchedulerState
 from tradestore.models._checks import (
-    ensure_aware,
     ensure_bool,
-    ensure_date,
     ensure_non_negative_int,
 )
 from tradestore.persistence import BaseStore, Clock
 from tradestore.persistence._collection import Txn
 from tradestore.persistence._fs import FileSystem
+from tradestore.stores._stock_api import StockStateMethods
 from tradestore.stores._stock_queries import StockQueries
 from tradestore.stores._stock_rules import SymbolKeys, zone
 
@@ -41,7 +40,7 @@ def _assign(state: StockSchedulerState, fields: dict[str, object]) -> None:
         setattr(state, name, value)
 
 
-class FileStockStateStore(StockQueries, BaseStore, StockStateStore):
+class FileStockStateStore(StockQueries, StockStateMethods, BaseStore, StockStateStore):
     """When the scheduler last fetched each kind of data for each symbol."""
 
     folder_name = "stock_state"
@@ -107,34 +106,6 @@ class FileStockStateStore(StockQueries, BaseStore, StockStateStore):
 
     # -- writes -----------------------------------------------------------------------------
 
-    async def update_news_check(self, symbol: str, check_date: date | None = None) -> None:
-        await self._set(symbol, last_news_check=self._day(check_date),
-                        last_news_checked_at=self.now())
-
-    async def update_earnings_check(self, symbol: str, check_date: date | None = None) -> None:
-        await self._set(symbol, last_earnings_check=self._day(check_date),
-                        last_earnings_checked_at=self.now())
-
-    async def update_fundamentals_check(
-        self, symbol: str, check_date: date | None = None
-    ) -> None:
-        await self._set(symbol, last_fundamentals_check=self._day(check_date),
-                        last_fundamentals_checked_at=self.now(),
-                        needs_fundamentals_recheck=False)
-
-    async def flag_fundamentals_recheck(self, symbol: str) -> None:
-        await self._set(symbol, needs_fundamentals_recheck=True)
-
-    async def update_analysis_check(
-        self, symbol: str, check_time: datetime | None = None
-    ) -> None:
-        at = self.now() if check_time is None else ensure_aware(check_time, "check_time")
-        await self._set(symbol, last_analysis_check=at)
-
-    async def update_portfolio_update(self, symbol: str, when: datetime | None = None) -> None:
-        at = self.now() if when is None else ensure_aware(when, "when")
-        await self._set(symbol, last_portfolio_update=at)
-
     async def record_fetch(self, symbol: str, *, ok: bool) -> None:
         errors = 0 if ensure_bool(ok, "ok") else 1
 
@@ -181,9 +152,6 @@ class FileStockStateStore(StockQueries, BaseStore, StockStateStore):
         removed = await self._states.mutate((doc,), apply)
         _log.debug("delete stock state %s: %s", sym, "removed" if removed else "absent")
         return removed
-
-    def _day(self, value: date | None) -> date:
-        return self.today() if value is None else ensure_date(value, "check_date")
 
     async def _set(self, symbol: object, **fields: object) -> None:
         """Store the symbol's state (default if unknown) with ``fields`` (validated) set."""
