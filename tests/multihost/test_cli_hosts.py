@@ -34,12 +34,16 @@ def test_three_hosts_starting_at_once_seed_once_and_status_shows_who_runs_what(
 ) -> None:
     hosts = [_cli("run", "--dsn", pg_dsn, "--duration", "6", "--lease-seconds", "3",
                   "--concurrency", "2") for _ in range(3)]
+    pids = {p.pid for p in hosts}
+    beating_ids: set[str] = set()
     try:
         def beating() -> bool:
-            async def count() -> int:
+            async def alive() -> set[str]:
                 async with TaskStore(pg_dsn, read_only=True) as store:
-                    return len([b for b in await store.heartbeats() if b.stopped_at is None])
-            return asyncio.run(count()) == 3
+                    return {b.scheduler_id for b in await store.heartbeats()
+                            if b.stopped_at is None and b.pid in pids}
+            beating_ids.update(asyncio.run(alive()))
+            return len(beating_ids) == 3
         wait_for(beating, 30, "three schedulers to beat")
         time.sleep(1.0)
         status = _status(pg_dsn)
@@ -64,7 +68,11 @@ def test_three_hosts_starting_at_once_seed_once_and_status_shows_who_runs_what(
                  if r.outcome is not RunOutcome.CANCELLED]
         assert len(slots) == len(set(slots)), task  # no slot run twice
         runners.update(r.scheduler_id for r in task.history)
-    assert len(runners) >= 2  # the work was shared
+    # Every run was by one of the three processes. Which of them ran what is timing:
+    # the seven default tasks can all go to the first host up. That the work is
+    # shared under load is test_processes.py's four-process test.
+    assert runners, tasks
+    assert set(runners) <= beating_ids, (runners, beating_ids)
 
 
 def test_status_names_the_host_holding_a_running_task_and_until_when(pg_dsn: str) -> None:
