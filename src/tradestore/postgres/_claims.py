@@ -7,8 +7,9 @@ validated and ignored), so hosts whose clocks disagree still agree on leases:
   two schedulers claiming at once never get the same task and never wait on
   each other's rows;
 - ``renew_leases``: one ``UPDATE`` conditional on owner, status and token;
-- ``finish_run``: the row locked (``FOR UPDATE``), the token checked, the
-  outcome and the run (``append_run``, shared with the file backend) written;
+- ``finish_run``: one ``UPDATE`` conditional on status and token writes the
+  outcome and appends the run to the bounded history; outcomes that arrive
+  together share one transaction (``_outcomes.py``);
 - ``reclaim_expired``: RUNNING rows with no lease or an expired one, taken
   over with a new token (``SKIP LOCKED``: a row being finished is left alone).
 """
@@ -31,6 +32,7 @@ from tradestore.models._checks import (
     ensure_non_negative_int,
     ensure_task_id,
 )
+from tradestore.postgres._outcomes import OutcomeWriter
 from tradestore.postgres._rows import RowCodec
 from tradestore.postgres._store import PgStore
 from tradestore.stores._task_rules import checked_changes, due_order
@@ -61,6 +63,7 @@ class PgClaims(PgStore):
     """``TaskClaims`` for the PostgreSQL ``TaskStore``."""
 
     _codec: ClassVar[RowCodec[BackgroundTask]]
+    _outcome_writer: OutcomeWriter | None = None
 
     @contextlib.asynccontextmanager
     async def _statement(self, action: str) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
@@ -146,11 +149,23 @@ class PgClaims(PgStore):
                "WITH ORDINALITY AS h(e, n) WHERE n > jsonb_array_length(history) + 1 - %s) "
                "WHERE task_id = %s AND status = 'running' AND lease_token = %s "
                f"RETURNING {codec.select_list}")
-        async with self._statement("recording a run") as conn:
-            cur = await conn.execute(sql.encode(),
-                                     [*params, run_json, MAX_TASK_HISTORY, key, fence])
-            row = await cur.fetchone()
+        await self._ready()
+        self._check_writable()
+        row = await self._outcomes().write(
+            key, sql.encode(), [*params, run_json, MAX_TASK_HISTORY, key, fence])
         return None if row is None else codec.load(row)
+
+    def _outcomes(self) -> OutcomeWriter:
+        """The group commit of this store's outcomes (``_outcomes.py``), made at first use."""
+        writer = self._outcome_writer
+        if writer is None:
+            writer = OutcomeWriter(self.database, durable=self.durable, alone=self._finish_alone)
+            self._outcome_writer = writer
+        return writer
+
+    async def _finish_alone(self, sql: bytes, params: list[Any]) -> tuple[Any, ...] | None:
+        async with self._statement("recording a run") as conn:
+            return await (await conn.execute(sql, params)).fetchone()
 
     async def reclaim_expired(
         self, owner: str, *, lease_seconds: float, now: datetime | None = None
