@@ -128,17 +128,24 @@ _SYSTEMS: dict[str, tuple[str, str, bool, str]] = {
         "TradestoreFastAdapter",
         False,
         "tradestore StockStateStore / StrategyLogStore, durable=False",
-    ),    "tradestore_noreuse": (
+    ),
+    "tradestore_noreuse": (
         "benchmarks._tradestore",
         "TradestoreNoReuseAdapter",
         True,
         "tradestore_durable with spares and padding off (FileSystem.reuse_files = False)",
     ),
+    "tradestore_append": (
+        "benchmarks._tradestore",
+        "TradestoreAppendAdapter",
+        True,
+        'tradestore_durable with journal="append" (records appended to a preallocated log)',
+    ),
 }
 
 PEER_SYSTEMS: tuple[str, ...] = ("naive", "naive_fsync", "sqlite_full", "sqlite_normal")
 TRADESTORE_SYSTEMS: tuple[str, ...] = (
-    "tradestore_durable", "tradestore_fast", "tradestore_noreuse",
+    "tradestore_durable", "tradestore_fast", "tradestore_noreuse", "tradestore_append",
 )
 
 

@@ -128,6 +128,25 @@ class SimulatedFileSystem(FileSystem):
         self._fds[fd] = self._node_of(path)  # the same file: its durable contents stay
         return fd, size
 
+    def open_log(self, path: Path) -> int:
+        self._step("open_log")
+        fd = super().open_log(path)
+        node_id = next(_ids)
+        self._nodes[node_id] = _Node(is_dir=False)
+        self._by_inode[os.fstat(fd).st_ino] = node_id
+        self._fds[fd] = node_id
+        return fd
+
+    def reopen_log(self, path: Path) -> int:
+        self._step("reopen_log")
+        fd = super().reopen_log(path)
+        self._fds[fd] = self._node_of(path)
+        return fd
+
+    def pwrite(self, fd: int, data: bytes, offset: int) -> None:
+        self._step("pwrite")
+        super().pwrite(fd, data, offset)
+
     def write(self, fd: int, data: bytes) -> None:
         self._step("write")
         super().write(fd, data)
@@ -332,7 +351,8 @@ class SkipOneSyncFileSystem(SimulatedFileSystem):
 
 
 OPERATIONS = (
-    "open_temp", "open_spare", "write", "fdatasync", "close", "replace", "fsync_dir", "unlink",
+    "open_temp", "open_spare", "open_log", "reopen_log", "pwrite", "write", "fdatasync", "close",
+    "replace", "fsync_dir", "unlink",
     "mkdir", "read", "listdir", "exists",
 )
 
@@ -370,6 +390,18 @@ class FaultyFileSystem(FileSystem):
     def open_spare(self, path: Path, size: int) -> tuple[int, int]:
         self._step("open_spare")
         return super().open_spare(path, size)
+
+    def open_log(self, path: Path) -> int:
+        self._step("open_log")
+        return super().open_log(path)
+
+    def reopen_log(self, path: Path) -> int:
+        self._step("reopen_log")
+        return super().reopen_log(path)
+
+    def pwrite(self, fd: int, data: bytes, offset: int) -> None:
+        self._step("pwrite")
+        super().pwrite(fd, data, offset)
 
     def write(self, fd: int, data: bytes) -> None:
         self._step("write")

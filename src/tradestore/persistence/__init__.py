@@ -1,5 +1,6 @@
 """The durable-file layer every store is built on (stores never touch files themselves)."""
 
+from tradestore.persistence._applog import JOURNAL_MODES
 from tradestore.persistence._collection import Collection, Txn
 from tradestore.persistence._format import FORMAT, VERSION
 from tradestore.persistence._fs import FileSystem, is_spare_name, is_temp_name, run_io
@@ -10,6 +11,7 @@ from tradestore.persistence._verify import Problem, RepairReport
 
 __all__ = [
     "FORMAT",
+    "JOURNAL_MODES",
     "VERSION",
     "BaseStore",
     "Clock",

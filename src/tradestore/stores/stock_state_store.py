@@ -59,6 +59,7 @@ class StockStateStore(StockQueries, BaseStore):
         read_only: bool = False,
         clock: Clock | None = None,
         fs: FileSystem | None = None,
+        journal: str = "files",
     ) -> None:
         self.tz = zone(tz)
         self.news_interval_days = ensure_non_negative_int(news_interval_days,
@@ -72,7 +73,8 @@ class StockStateStore(StockQueries, BaseStore):
             "earnings": self.earnings_interval_days,
             "fundamentals": self.fundamentals_interval_days,
         }
-        super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs)
+        super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs,
+                         journal=journal)
         self._states = self._collection(None, "stock_state", StockSchedulerState, lazy=True)
         self._key = SymbolKeys()
 

@@ -51,7 +51,7 @@ class TaskStore(FileClaims, BaseStore):
     folder_name = "tasks"
     _partition_of = staticmethod(_partition)
 
-    def __init__(
+    def __init__(  # noqa: PLR0913  the folder, then one keyword per store option
         self,
         data_dir: str | os.PathLike[str],
         *,
@@ -59,8 +59,10 @@ class TaskStore(FileClaims, BaseStore):
         read_only: bool = False,
         clock: Clock | None = None,
         fs: FileSystem | None = None,
+        journal: str = "files",
     ) -> None:
-        super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs)
+        super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs,
+                         journal=journal)
         self._tasks = self._collection(None, "tasks", BackgroundTask, lazy=False)
         self._beats = HeartbeatBook(
             self._collection("heartbeats", "heartbeats", SchedulerHeartbeat, lazy=False)
