@@ -150,11 +150,17 @@ _SYSTEMS: dict[str, tuple[str, str, bool, str]] = {
         False,
         "tradestore's PostgreSQL backend, durable=False (synchronous_commit=off)",
     ),
+    "tradestore_append": (
+        "benchmarks._tradestore",
+        "TradestoreAppendAdapter",
+        True,
+        'tradestore_durable with journal="append" (records appended to a preallocated log)',
+    ),
 }
 
 PEER_SYSTEMS: tuple[str, ...] = ("naive", "naive_fsync", "sqlite_full", "sqlite_normal")
 TRADESTORE_SYSTEMS: tuple[str, ...] = (
-    "tradestore_durable", "tradestore_fast", "tradestore_noreuse",
+    "tradestore_durable", "tradestore_fast", "tradestore_noreuse", "tradestore_append",
 )
 POSTGRES_SYSTEMS: tuple[str, ...] = ("postgres_durable", "postgres_fast")
 MULTI_WRITER_SYSTEMS: tuple[str, ...] = (*POSTGRES_SYSTEMS, "sqlite_full", "sqlite_normal")

@@ -1,4 +1,4 @@
-"""The ``tradestore_durable`` and ``tradestore_fast`` systems, through the public API only."""
+"""The tradestore systems (durable, fast, noreuse, append), through the public API only."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ from benchmarks._adapters import Adapter, LogPayload
 from tradestore import StockSchedulerState, StockStateStore, StrategyLog, StrategyLogStore
 from tradestore.persistence._fs import FileSystem
 
-__all__ = ["TradestoreDurableAdapter", "TradestoreFastAdapter", "TradestoreNoReuseAdapter"]
+__all__ = [
+    "TradestoreAppendAdapter",
+    "TradestoreDurableAdapter",
+    "TradestoreFastAdapter",
+    "TradestoreNoReuseAdapter",
+]
 
 
 class TradestoreDurableAdapter(Adapter):
@@ -20,6 +25,7 @@ class TradestoreDurableAdapter(Adapter):
     name = "tradestore_durable"
     durable = True
     mode: ClassVar[bool] = True
+    journal: ClassVar[str] = "files"
 
     def __init__(self) -> None:
         self.fs = FileSystem()
@@ -41,7 +47,7 @@ class TradestoreDurableAdapter(Adapter):
         # write, and durable like sqlite's seed transaction: seeding with
         # durable=False left tens of MB of dirty pages whose writeback the measured
         # workload then paid for (ext4 flushes them with the next fsyncs).
-        store = StockStateStore(path, durable=True, fs=self.fs)
+        store = StockStateStore(path, durable=True, fs=self.fs, journal=self.journal)
         await store.initialize()
         try:
             await store.save_states(StockSchedulerState(symbol=s) for s in symbols)
@@ -49,12 +55,12 @@ class TradestoreDurableAdapter(Adapter):
             await store.close()
 
     async def open(self, path: Path) -> None:
-        store = StockStateStore(path, durable=self.mode, fs=self.fs)
+        store = StockStateStore(path, durable=self.mode, fs=self.fs, journal=self.journal)
         await store.initialize()
         self._states = store
 
     async def open_logs(self, path: Path) -> None:
-        store = StrategyLogStore(path, durable=self.mode, fs=self.fs)
+        store = StrategyLogStore(path, durable=self.mode, fs=self.fs, journal=self.journal)
         await store.initialize()
         self._logs = store
 
@@ -102,3 +108,10 @@ class TradestoreNoReuseAdapter(TradestoreDurableAdapter):
     def __init__(self) -> None:
         super().__init__()
         self.fs.reuse_files = False
+
+
+class TradestoreAppendAdapter(TradestoreDurableAdapter):
+    """``tradestore_durable`` with ``journal="append"``: one record appended per commit."""
+
+    name = "tradestore_append"
+    journal = "append"

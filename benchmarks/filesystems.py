@@ -37,7 +37,8 @@ MKFS = {
     "xfs": ["mkfs.xfs", "-q", "-f"],
     "btrfs": ["mkfs.btrfs", "-q", "-f"],
 }
-SYSTEMS = "tradestore_durable,tradestore_noreuse,tradestore_fast,sqlite_full,sqlite_normal"
+SYSTEMS = ("tradestore_durable,tradestore_noreuse,tradestore_append,tradestore_fast,"
+           "sqlite_full,sqlite_normal")
 # (workload, metric, what it is)
 ROWS = [
     ("W2", "mean_ms", "W2 sequential writer: ms per awaited update"),

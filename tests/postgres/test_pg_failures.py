@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import pytest
 
 from tests.pg_fixtures import PgServer, with_db
 from tradestore import (
+    FundamentalStore,
     StockStateStore,
     StoreCorruptedError,
     StoreIOError,
@@ -66,6 +68,18 @@ async def test_bad_input_is_refused_before_anything_is_sent() -> None:
                                             pnl_realized=float("inf")))
     await store.close()
     await logs.close()
+
+
+@pytest.mark.parametrize("store_class", [TaskStore, StockStateStore, StrategyLogStore,
+                                         FundamentalStore])
+def test_the_file_journal_modes_are_refused_on_postgresql(store_class: type[Any]) -> None:
+    url = "postgresql://postgres@127.0.0.1:1/postgres"
+    assert store_class(url, journal="files").journal == "files"  # the default, accepted
+    with pytest.raises(ValidationError, match="file backend only") as caught:
+        store_class(url, journal="append")
+    assert caught.value.field == "journal"
+    with pytest.raises(ValidationError, match="one of files, append"):
+        store_class(url, journal="wal")
 
 
 async def test_a_newer_schema_is_refused_and_left_untouched(pg_fresh_dsn: str) -> None:

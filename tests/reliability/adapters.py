@@ -37,6 +37,7 @@ from .probe import ProbeStore
 
 __all__ = [
     "ADAPTERS",
+    "JOURNALS",
     "Adapter",
     "FundamentalAdapter",
     "ProbeAdapter",
@@ -45,6 +46,7 @@ __all__ = [
     "TaskAdapter",
     "adapter_names",
     "get_adapter",
+    "in_both_modes",
 ]
 
 T0 = dt.datetime(2025, 3, 3, 14, 30, tzinfo=dt.UTC)
@@ -62,6 +64,9 @@ class Adapter:
 
     name: ClassVar[str]
     folder: ClassVar[str]
+
+    def __init__(self, journal: str = "files") -> None:
+        self.journal = journal  # the journal mode of every store this adapter opens
 
     def open(self, data_dir: str | os.PathLike[str], *, fs: FileSystem | None = None,
              read_only: bool = False, durable: bool = True) -> BaseStore:
@@ -93,7 +98,8 @@ class ProbeAdapter(Adapter):
 
     def open(self, data_dir: str | os.PathLike[str], *, fs: FileSystem | None = None,
              read_only: bool = False, durable: bool = True) -> BaseStore:
-        return ProbeStore(data_dir, fs=fs, read_only=read_only, durable=durable)
+        return ProbeStore(data_dir, fs=fs, read_only=read_only, durable=durable,
+                          journal=self.journal)
 
     @staticmethod
     def _op(i: int) -> tuple[str, str, int, str]:
@@ -132,7 +138,8 @@ class TaskAdapter(Adapter):
 
     def open(self, data_dir: str | os.PathLike[str], *, fs: FileSystem | None = None,
              read_only: bool = False, durable: bool = True) -> BaseStore:
-        return FileTaskStore(data_dir, fs=fs, read_only=read_only, durable=durable, clock=_clock)
+        return FileTaskStore(data_dir, fs=fs, read_only=read_only, durable=durable, clock=_clock,
+                             journal=self.journal)
 
     @staticmethod
     def _is_update(i: int) -> bool:
@@ -175,7 +182,7 @@ class StockStateAdapter(Adapter):
     def open(self, data_dir: str | os.PathLike[str], *, fs: FileSystem | None = None,
              read_only: bool = False, durable: bool = True) -> BaseStore:
         return FileStockStateStore(data_dir, fs=fs, read_only=read_only, durable=durable,
-                               clock=_clock)
+                                   clock=_clock, journal=self.journal)
 
     async def apply(self, store: BaseStore, i: int) -> None:
         assert isinstance(store, StockStateStore)
@@ -215,7 +222,7 @@ class StrategyLogAdapter(Adapter):
     def open(self, data_dir: str | os.PathLike[str], *, fs: FileSystem | None = None,
              read_only: bool = False, durable: bool = True) -> BaseStore:
         return FileStrategyLogStore(data_dir, fs=fs, read_only=read_only, durable=durable,
-                                clock=_clock)
+                                    clock=_clock, journal=self.journal)
 
     @staticmethod
     def _day(i: int) -> dt.date:
@@ -261,7 +268,7 @@ class FundamentalAdapter(Adapter):
     def open(self, data_dir: str | os.PathLike[str], *, fs: FileSystem | None = None,
              read_only: bool = False, durable: bool = True) -> BaseStore:
         return FileFundamentalStore(data_dir, fs=fs, read_only=read_only, durable=durable,
-                                clock=_clock)
+                                    clock=_clock, journal=self.journal)
 
     async def apply(self, store: BaseStore, i: int) -> None:
         assert isinstance(store, FundamentalStore)
@@ -310,6 +317,15 @@ def adapter_names() -> list[str]:
     return list(ADAPTERS)
 
 
+JOURNALS = ("files", "append")  # the journal modes the suites run every store in
+
+
 def get_adapter(name: str) -> Adapter:
-    """The adapter called ``name``."""
-    return ADAPTERS[name]
+    """The adapter called ``name``; ``<store>@append`` opens its store with journal="append"."""
+    base, _, journal = name.partition("@")
+    return type(ADAPTERS[base])(journal or "files")
+
+
+def in_both_modes(names: list[str]) -> list[str]:
+    """``names`` in the default journal mode, then each again with journal="append"."""
+    return [*names, *(f"{n}@append" for n in names)]

@@ -57,9 +57,9 @@ class ProbeStore(BaseStore):
 
     def __init__(
         self, data_dir: str | os.PathLike[str], *, durable: bool = True, read_only: bool = False,
-        fs: FileSystem | None = None, checkpoint_every: int = 8,
+        fs: FileSystem | None = None, checkpoint_every: int = 8, journal: str = "files",
     ) -> None:
-        super().__init__(data_dir, durable=durable, read_only=read_only, fs=fs)
+        super().__init__(data_dir, durable=durable, read_only=read_only, fs=fs, journal=journal)
         self._items = self._collection(None, "items", Item, checkpoint_every=checkpoint_every)
         self._extra = self._collection("extra", "extra", Item, lazy=True,
                                        checkpoint_every=checkpoint_every)

@@ -128,6 +128,25 @@ class SimulatedFileSystem(FileSystem):
         self._fds[fd] = self._node_of(path)  # the same file: its durable contents stay
         return fd, size
 
+    def open_log(self, path: Path) -> int:
+        self._step("open_log")
+        fd = super().open_log(path)
+        node_id = next(_ids)
+        self._nodes[node_id] = _Node(is_dir=False)
+        self._by_inode[os.fstat(fd).st_ino] = node_id
+        self._fds[fd] = node_id
+        return fd
+
+    def reopen_log(self, path: Path) -> int:
+        self._step("reopen_log")
+        fd = super().reopen_log(path)
+        self._fds[fd] = self._node_of(path)
+        return fd
+
+    def pwrite(self, fd: int, data: bytes, offset: int) -> None:
+        self._step("pwrite")
+        super().pwrite(fd, data, offset)
+
     def write(self, fd: int, data: bytes) -> None:
         self._step("write")
         super().write(fd, data)
@@ -213,7 +232,11 @@ class SimulatedFileSystem(FileSystem):
 
         With ``garble``, a file whose synced contents differ from what was
         written gets a random mix instead: a prefix of the unsynced bytes, with
-        noise, as a disk that wrote part of its cache might leave.
+        noise, as a disk that wrote part of its cache might leave. A file written
+        in place (an append log with synced records) is torn block by block
+        instead (``_torn_blocks``): blocks no unsynced write touched keep their
+        synced bytes, as on a disk that writes whole blocks or nothing of a block
+        it was not asked to write.
         """
         volatile: dict[int, bytes] = {}
         if garble is not None:
@@ -265,6 +288,9 @@ class SimulatedFileSystem(FileSystem):
             fresh = volatile.get(by_data[rel])
             if fresh is None or fresh == data:
                 continue
+            if rel.endswith(".log") and data:
+                out[rel] = _torn_blocks(data, fresh, rng)
+                continue
             cut = rng.randrange(len(fresh) + 1)
             noisy = bytearray(fresh[:cut])
             for _ in range(rng.randrange(3)):
@@ -272,6 +298,31 @@ class SimulatedFileSystem(FileSystem):
                     noisy[rng.randrange(len(noisy))] = rng.randrange(256)
             out[rel] = bytes(noisy)
         return out
+
+
+def _torn_blocks(synced: bytes, fresh: bytes, rng: random.Random) -> bytes:
+    """A file written in place (an append log) after a power cut: its blocks torn, not the rest.
+
+    A block (4 KiB) whose bytes the unsynced writes did not change is left as it
+    was synced; each one they changed comes back old, new, or new with noise (a
+    write the disk tore). Blocks past the synced length survive as a prefix.
+    """
+    block = 4096
+    kept_tail = rng.randrange((max(0, len(fresh) - len(synced)) // block) + 1)
+    size = max(len(synced), min(len(fresh), len(synced) + kept_tail * block))
+    out = bytearray()
+    for at in range(0, size, block):
+        old, new = synced[at:at + block], fresh[at:at + block]
+        if old == new:
+            out += old
+            continue
+        pick = rng.randrange(3)
+        chunk = bytearray(old if pick == 0 and len(old) == len(new) else new)
+        if pick == 2 and chunk:
+            for _ in range(1 + rng.randrange(2)):
+                chunk[rng.randrange(len(chunk))] = rng.randrange(256)
+        out += chunk
+    return bytes(out)
 
 
 class NoFileFsyncFileSystem(SimulatedFileSystem):
@@ -332,7 +383,8 @@ class SkipOneSyncFileSystem(SimulatedFileSystem):
 
 
 OPERATIONS = (
-    "open_temp", "open_spare", "write", "fdatasync", "close", "replace", "fsync_dir", "unlink",
+    "open_temp", "open_spare", "open_log", "reopen_log", "pwrite", "write", "fdatasync", "close",
+    "replace", "fsync_dir", "unlink",
     "mkdir", "read", "listdir", "exists",
 )
 
@@ -370,6 +422,18 @@ class FaultyFileSystem(FileSystem):
     def open_spare(self, path: Path, size: int) -> tuple[int, int]:
         self._step("open_spare")
         return super().open_spare(path, size)
+
+    def open_log(self, path: Path) -> int:
+        self._step("open_log")
+        return super().open_log(path)
+
+    def reopen_log(self, path: Path) -> int:
+        self._step("reopen_log")
+        return super().reopen_log(path)
+
+    def pwrite(self, fd: int, data: bytes, offset: int) -> None:
+        self._step("pwrite")
+        super().pwrite(fd, data, offset)
 
     def write(self, fd: int, data: bytes) -> None:
         self._step("write")

@@ -22,7 +22,7 @@ import pytest
 
 from tradestore.errors import CommitInDoubtError, StoreError, StoreIOError
 
-from .adapters import Adapter, adapter_names, get_adapter
+from .adapters import Adapter, adapter_names, get_adapter, in_both_modes
 from .figures import count
 from .harness import child_command, journal_files, temp_files
 from .simfs import FaultyFileSystem
@@ -167,7 +167,7 @@ SWEEPS = {"commit": _sweep_commit, "checkpoint": _sweep_checkpoint, "open": _swe
 
 @pytest.mark.parametrize("mode", ["once", "always"])
 @pytest.mark.parametrize("operation", list(SWEEPS))
-@pytest.mark.parametrize("name", adapter_names())
+@pytest.mark.parametrize("name", in_both_modes(adapter_names()))
 async def test_fault_at_every_step(name: str, operation: str, mode: str, tmp_path: Path) -> None:
     adapter = get_adapter(name)
     image = await _prepare(adapter, tmp_path)
@@ -208,7 +208,7 @@ def _fill(folder: Path, leave: int) -> Path:
     return filler
 
 
-@pytest.mark.parametrize("name", adapter_names())
+@pytest.mark.parametrize("name", in_both_modes(adapter_names()))
 async def test_full_disk_is_recoverable_and_loses_nothing(name: str, small_tmpfs: Path) -> None:
     adapter = get_adapter(name)
     data_dir = small_tmpfs / "data"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .adapters import Snapshot, adapter_names, get_adapter
+from .adapters import Snapshot, adapter_names, get_adapter, in_both_modes
 from .figures import count
 from .harness import child_command, files_under, journal_files, match_prefix, temp_files
 
@@ -35,8 +35,8 @@ async def _reopen_and_read(name: str, data_dir: Path) -> Snapshot:
         await store.close()
 
 
-KILL_CASES = [(name, True) for name in adapter_names()] + [
-    (name, False) for name in ("probe", "tasks", "stock_state")
+KILL_CASES = [(name, True) for name in in_both_modes(adapter_names())] + [
+    (name, False) for name in in_both_modes(["probe", "tasks", "stock_state"])
 ]
 
 

@@ -75,6 +75,7 @@ class Store:
     durable: bool  #: commits are durable when they return (see docs/backends.md)
     read_only: bool  #: mutations raise StoreError
     exclusive: bool  #: the only writer (always so for a folder; opt-in on PostgreSQL)
+    journal: str  #: how a folder's commits are written ("files" or "append"); "files" on PostgreSQL
 
     def __new__(cls, location: Location, *args: Any, **kwargs: Any) -> Self:
         return cls._dispatch(location)

@@ -29,6 +29,7 @@ class FundamentalStore(Store):
         cls, location: Location, *, tz: str | ZoneInfo = "UTC", durable: bool = True,
         read_only: bool = False,
         clock: Clock | None = None, exclusive: bool = False, fs: FileSystem | None = None,
+        journal: str = "files",
     ) -> Self:
         return cls._dispatch(location)
 

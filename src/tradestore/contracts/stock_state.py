@@ -36,6 +36,7 @@ class StockStateStore(Store):
         earnings_interval_days: int = 7, fundamentals_interval_days: int = 7,
         durable: bool = True, read_only: bool = False, clock: Clock | None = None,
         exclusive: bool = False, fs: FileSystem | None = None,
+        journal: str = "files",
     ) -> Self:
         return cls._dispatch(location)
 

@@ -30,6 +30,7 @@ class TaskStore(Store):
     def __new__(
         cls, location: Location, *, durable: bool = True, read_only: bool = False,
         clock: Clock | None = None, exclusive: bool = False, fs: FileSystem | None = None,
+        journal: str = "files",
     ) -> Self:
         return cls._dispatch(location)
 

@@ -22,7 +22,15 @@ checkpoint syncs in both modes: see :func:`write_checkpoint`):
 4. :func:`_journals_to_spares`: only now are the folded journals retired
    (renamed to spares, or removed beyond the pool's room), then, when there
    are new spares, the folder synced, so no journal's name comes back holding
-   a later journal's bytes once a spare is rewritten.
+   a later journal's bytes once a spare is rewritten. The append logs
+   (``journal="append"``, see :mod:`._applog`) the plan retires are removed
+   here too, never made spares: a log is reset by starting a new one (the
+   writer was told to at the plan), so no log is ever rewritten in place and
+   no old record can be read back from a reused file. Removing a log needs no
+   sync of its own: until the folder is synced a power cut brings it back
+   beside the previous documents, or beside the new ones, which already hold
+   every record of it (the documents and marker were flushed first), and
+   replaying a record a document includes is skipped.
 
 Steps 2 to 4 need no folder sync of their own: they rename and remove entries
 of one folder, and until a sync (step 4's, or the next commit's) makes them
@@ -35,10 +43,11 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tradestore.persistence._applog import is_log_name
 from tradestore.persistence._format import encode_file, pad_blocks
 from tradestore.persistence._fs import FileSystem, spare_path
 from tradestore.persistence._naming import BACKUP_SUFFIX, CHECKPOINT_NAME
@@ -58,6 +67,7 @@ class CheckpointPlan:
     names: dict[str, str]  # document -> file name
     seqs: dict[str, int]  # document -> the sequence number its snapshot includes
     covered: dict[int, str]  # seq -> file of the journals every snapshot includes: retired
+    logs: set[str] = field(default_factory=set)  # append logs every snapshot includes: removed
 
 
 def write_checkpoint(fs: FileSystem, folder: Path, plan: CheckpointPlan, *, sync_point: bool,
@@ -73,7 +83,11 @@ def write_checkpoint(fs: FileSystem, folder: Path, plan: CheckpointPlan, *, sync
     reuse = _backups_to_spares(fs, folder, plan)
     _write_documents(fs, folder, plan, reuse)
     _write_marker(fs, folder, plan)
-    spares = _journals_to_spares(fs, folder, plan.covered, room, sync_point=sync_point)
+    files = {s: name for s, name in plan.covered.items() if not is_log_name(name)}
+    for name in sorted(plan.logs):
+        with contextlib.suppress(FileNotFoundError):
+            fs.unlink(folder / name)
+    spares = _journals_to_spares(fs, folder, files, room, sync_point=sync_point)
     checkpoint_done(folder, began, len(plan.snaps))
     return spares
 

@@ -10,7 +10,9 @@ How a change becomes durable (the modules named hold the details and the why):
    journal file (:mod:`._journal`, by :func:`~._replace.write_new`): many
    concurrent changes, to any number of documents, cost one file write. Every
    waiter of the batch is then woken. The file written is a spare when there
-   is one (:mod:`._spares`).
+   is one (:mod:`._spares`). With ``journal="append"`` the batch is instead
+   ONE record appended to the collection's log (:mod:`._applog`): one write
+   and one data flush.
 3. After ``checkpoint_every`` journal files or ``checkpoint_bytes`` of them,
    after ``idle_checkpoint`` seconds without commits, and at close, a
    checkpoint (:mod:`._checkpoint`) rewrites each document changed since the
@@ -35,13 +37,14 @@ from typing import Any, TypeVar
 import msgspec
 
 from tradestore.errors import CommitInDoubtError, StoreError, StoreIOError
+from tradestore.persistence._applog import close_log
 from tradestore.persistence._cache import DocumentCache, Unsettled
 from tradestore.persistence._changes import Txn, check_encodable
 from tradestore.persistence._checkpoint import CheckpointPlan, write_checkpoint
 from tradestore.persistence._format import Decoded
 from tradestore.persistence._fs import FileSystem, make_folder, run_io
-from tradestore.persistence._journal import JournalState, write_journal
-from tradestore.persistence._naming import doc_file_name, journal_file_name
+from tradestore.persistence._journal import JournalState, commit_error, write_commit
+from tradestore.persistence._naming import doc_file_name
 from tradestore.persistence._recovery import FolderScan, journal_names_in, scan_folder
 from tradestore.persistence._spares import BUSY_SPARES, SparePool, remove_spares
 from tradestore.persistence._verify import Problem, verify_collection
@@ -51,19 +54,6 @@ __all__ = ["Collection", "Txn"]
 _log = logging.getLogger(__name__)
 R = TypeVar("R", bound=msgspec.Struct)
 T = TypeVar("T")
-
-
-def _as_store_error(exc: BaseException, folder: Path) -> StoreError:
-    """The error every caller of a failed commit gets (``exc`` chained)."""
-    err: StoreError
-    if isinstance(exc, StoreError):
-        return exc
-    if isinstance(exc, OSError):
-        err = StoreIOError.from_os_error(f"committing to {folder}", exc)
-    else:
-        err = StoreError(f"committing to {folder} failed: {exc!r}", code="commit_failed")
-    err.__cause__ = exc
-    return err
 
 
 class Collection(DocumentCache[R]):
@@ -82,9 +72,11 @@ class Collection(DocumentCache[R]):
         checkpoint_every: int = 1000,
         checkpoint_bytes: int = 16 << 20,
         idle_checkpoint: float = 1.0,
+        journal: str = "files",
     ) -> None:
         super().__init__(folder, name, record_type, fs=fs, read_only=read_only)
         self._durable = durable
+        self._append = journal == "append"
         self._lazy = lazy and not read_only
         self._checkpoint_every = checkpoint_every
         self._checkpoint_bytes = checkpoint_bytes
@@ -154,7 +146,7 @@ class Collection(DocumentCache[R]):
             await self._trim_spares()  # e.g. left by many killed writers
         journals = {seq: name for seq, name, _ in scan.journals}
         top = max([scan.checkpoint_seq or 0, *journals])
-        self._log = JournalState(top, journals)
+        self._log = JournalState(top, journals, append=self._append, log_files=set(scan.logs))
         for seq, _, changes in scan.journals:
             for doc, recs in changes.items():
                 self._overlay.setdefault(doc, []).append((seq, recs))
@@ -167,7 +159,8 @@ class Collection(DocumentCache[R]):
     async def changed_since_open(self) -> bool:
         """Whether a writer committed or checkpointed here since the folder scan of open."""
         try:
-            now = await run_io(journal_names_in, self._fs, self.folder)
+            now = await run_io(journal_names_in, self._fs, self.folder, self.name,
+                               self._journal_decoder)
         except OSError:
             return True
         return now != self._seen_journals
@@ -201,15 +194,15 @@ class Collection(DocumentCache[R]):
         log = self._log
         while log.pending.future is not None:
             batch, seq = log.take()
+            name = log.target(seq, self._durable)
             try:
-                name, nbytes = await run_io(write_journal, self._fs, self.folder, self.name,
-                                            seq, batch.changes, durable=self._durable,
-                                            spare=self._spares.take())
+                nbytes = await run_io(write_commit, self._fs, self.folder, self.name,
+                                      log.applog, seq, batch.changes, durable=self._durable,
+                                      spare=None if self._append else self._spares.take())
             except BaseException as exc:
-                err = _as_store_error(exc, self.folder)
+                err = commit_error(exc, self.folder)
                 if isinstance(err, CommitInDoubtError):
                     # Its callers still get the error: the change is not known durable.
-                    name = journal_file_name(seq, synced=self._durable)
                     failed = log.in_doubt(batch, seq, name, self._docs)
                 else:
                     failed = log.failed(batch, self._docs)
@@ -218,7 +211,7 @@ class Collection(DocumentCache[R]):
                 if not isinstance(exc, Exception):
                     raise
                 continue
-            if self._durable:
+            if self._durable and not self._append:
                 self._spares.folder_synced()  # the commit synced the folder
             log.committed(batch, seq, name, nbytes)
             assert batch.future is not None
@@ -281,6 +274,7 @@ class Collection(DocumentCache[R]):
                          exc_info=True)
             return
         self._log.folded(max(plan.covered, default=0))
+        self._log.log_files -= plan.logs
         self._spares.add(spares)
         if spares or not self._durable:  # the checkpoint ended with a folder sync
             self._spares.folder_synced()
@@ -307,7 +301,7 @@ class Collection(DocumentCache[R]):
                 return None
             seq = log.committed_seq
             covered = {s: name for s, name in log.journals.items() if s <= seq}
-            if not log.dirty and not covered:
+            if not log.dirty and not covered and not log.log_files:
                 return None
             # Only the journals up to ``seq`` touch nothing but these documents, so
             # only they are retired. Each document is copied at its own moment (the
@@ -315,7 +309,7 @@ class Collection(DocumentCache[R]):
             # and records the sequence number it then includes (>= seq); commits
             # landing meanwhile keep their journals and mark their documents dirty.
             dirty, log.dirty = log.dirty, set()
-            plan = CheckpointPlan(self.name, {}, {}, {}, covered)
+            plan = CheckpointPlan(self.name, {}, {}, {}, covered, log.logs_to_retire(seq))
             for i, doc in enumerate(dirty):
                 if i and not i % 32:
                     await asyncio.sleep(0)
@@ -342,8 +336,10 @@ class Collection(DocumentCache[R]):
         await self.drain()
         if self._read_only:
             return
-        if self._log.dirty or self._log.journals:
+        if self._log.dirty or self._log.journals or self._log.log_files:
             await self.checkpoint()
         # A handful of spares stay for the next writer (its first commits then create
         # no file); the rest are removed, so a closed store's folder stays small.
         await self._trim_spares()
+        if self._log.applog is not None:
+            await run_io(close_log, self._fs, self._log.applog)

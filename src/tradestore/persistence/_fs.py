@@ -124,6 +124,23 @@ class FileSystem:
             raise
         return fd, max(st.st_size, size)
 
+    def open_log(self, path: Path) -> int:
+        """Create the append journal ``path`` (it must not exist) and open it for writing."""
+        return os.open(
+            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE,
+        )
+
+    def reopen_log(self, path: Path) -> int:
+        """Open the existing append journal ``path`` (to flush it)."""
+        return os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+
+    def pwrite(self, fd: int, data: bytes, offset: int) -> None:
+        """Write all of ``data`` at ``offset`` (short writes are continued)."""
+        view = memoryview(data)
+        while view:
+            written = os.pwrite(fd, view, offset)
+            view, offset = view[written:], offset + written
+
     def write(self, fd: int, data: bytes) -> None:
         """Write all of ``data`` (short writes are continued)."""
         view = memoryview(data)

@@ -1,7 +1,8 @@
 """The journal side of a collection: sequence numbers, journal files, batches in flight.
 
 Every commit is one journal file ``journal-<seq>.json`` holding a batch's
-changes (see :mod:`._checkpoint` for why journals). :class:`JournalState` is
+changes (see :mod:`._checkpoint` for why journals), or, with
+``journal="append"``, one record appended to a log (:mod:`._applog`). :class:`JournalState` is
 the bookkeeping of those files and of the batches on their way to becoming
 one, shared by the three actors of a collection:
 
@@ -18,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tradestore.errors import StoreError, StoreIOError
+from tradestore.persistence._applog import AppendLog, append_record
 from tradestore.persistence._changes import Batch, apply_changes
 from tradestore.persistence._format import encode_file, pad_blocks
 from tradestore.persistence._fs import FileSystem
@@ -25,7 +28,30 @@ from tradestore.persistence._naming import journal_file_name
 from tradestore.persistence._observe import commit_done
 from tradestore.persistence._replace import write_new
 
-__all__ = ["JournalState", "write_journal"]
+__all__ = ["JournalState", "commit_error", "write_commit", "write_journal"]
+
+
+def commit_error(exc: BaseException, folder: Path) -> StoreError:
+    """The error every caller of a failed commit gets (``exc`` chained)."""
+    err: StoreError
+    if isinstance(exc, StoreError):
+        return exc
+    if isinstance(exc, OSError):
+        err = StoreIOError.from_os_error(f"committing to {folder}", exc)
+    else:
+        err = StoreError(f"committing to {folder} failed: {exc!r}", code="commit_failed")
+    err.__cause__ = exc
+    return err
+
+
+def write_commit(  # noqa: PLR0913, PLR0917  where, which log, the batch's changes, and how
+    fs: FileSystem, folder: Path, collection: str, applog: AppendLog | None, seq: int,
+    changes: dict[str, dict[str, Any]], *, durable: bool, spare: Path | None,
+) -> int:
+    """Write one batch as commit ``seq``, in the collection's journal mode; bytes written."""
+    if applog is not None:
+        return append_record(fs, folder, applog, collection, seq, changes, durable=durable)
+    return write_journal(fs, folder, collection, seq, changes, durable=durable, spare=spare)[1]
 
 
 def write_journal(  # noqa: PLR0913  where, which journal, its changes, and how
@@ -51,11 +77,15 @@ def write_journal(  # noqa: PLR0913  where, which journal, its changes, and how
 class JournalState:
     """Which journals exist, the sequence numbers, and the batches not yet durable."""
 
-    __slots__ = ("committed_seq", "dirty", "inflight", "journal_bytes", "journals",
-                 "next_seq", "pending")
+    __slots__ = ("applog", "committed_seq", "dirty", "inflight", "journal_bytes", "journals",
+                 "log_files", "next_seq", "pending")
 
-    def __init__(self, top: int = 0, journals: dict[int, str] | None = None) -> None:
+    def __init__(self, top: int = 0, journals: dict[int, str] | None = None, *,
+                 append: bool = False, log_files: set[str] | None = None) -> None:
         self.journals: dict[int, str] = dict(journals or {})  # seq -> file, not yet folded
+        # journal="append": the log appended to now, and every log file of the folder.
+        self.applog = AppendLog() if append else None
+        self.log_files: set[str] = set(log_files or ())
         self.committed_seq = top  # the newest journal on disk (or checkpoint)
         self.next_seq = top + 1
         self.journal_bytes = 0  # written since the last checkpoint (roughly)
@@ -75,6 +105,29 @@ class JournalState:
         seq = self.next_seq
         self.next_seq += 1
         return batch, seq
+
+    def target(self, seq: int, durable: bool) -> str:
+        """The file commit ``seq`` is written to (for a log: chosen before the write)."""
+        if self.applog is None:
+            return journal_file_name(seq, synced=durable)
+        name = self.applog.target(seq)
+        self.log_files.add(name)
+        return name
+
+    def logs_to_retire(self, seq: int) -> set[str]:
+        """The logs a checkpoint including every commit up to ``seq`` may remove.
+
+        Not a log holding a later record, nor the one a write in flight goes to;
+        and the next commit starts a new log, so nothing is appended to these.
+        """
+        if not self.log_files:
+            return set()
+        keep = {name for s, name in self.journals.items() if s > seq}
+        if self.applog is not None:  # (journal="files" folds the logs of a mode switch)
+            if self.inflight is not None and self.applog.name is not None:
+                keep.add(self.applog.name)
+            self.applog.rotate()
+        return self.log_files - keep
 
     def committed(self, batch: Batch, seq: int, name: str, nbytes: int) -> None:
         """``batch`` is on disk as journal ``seq``, file ``name``."""

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from tradestore.errors import StoreCorruptedError, StoreIOError
+from tradestore.persistence._applog import is_log_name, log_tops, read_logs
 from tradestore.persistence._format import (
     DamagedFileError,
     Decoded,
@@ -57,6 +58,7 @@ class FolderScan(msgspec.Struct):
     checkpoint_seq: int | None
     spares: list[str]
     journal_names: frozenset[str] = frozenset()  # every journal file listed
+    logs: list[str] = msgspec.field(default_factory=list)  # the append logs listed
     # Journals a read-only open could not decode. Beside a live writer that is
     # usually not damage but a torn read: the writer renamed the journal away
     # (a checkpoint made it a spare) and is rewriting that inode in place while
@@ -127,6 +129,8 @@ def scan_folder(  # noqa: PLR0912  one branch per kind of file a folder holds
                     _log.info("removed leftover temporary file %s", folder / name)
             elif (parsed := parse_journal_name(name)) is not None:
                 journal_names.append((parsed[0], name))
+            elif is_log_name(name):
+                result.logs.append(name)
             elif name.startswith(DOC_PREFIX) and name.endswith(".json"):
                 doc = decode_doc_name(name)
                 if doc is None:
@@ -146,6 +150,14 @@ def scan_folder(  # noqa: PLR0912  one branch per kind of file a folder holds
     result.journals = _read_journals(fs, folder, collection, sorted(journal_names),
                                      journal_decoder, read_only=read_only,
                                      unreadable=result.unreadable)
+    if result.logs:  # either journal mode reads both kinds: a folder may switch modes
+        result.logs.sort()
+        result.journals = sorted(
+            result.journals + read_logs(fs, folder, collection, result.logs,
+                                        journal_decoder, read_only=read_only),
+            key=lambda entry: entry[0],
+        )
+        result.journal_names |= {f"{name}#{n}" for name, n in log_tops(result.journals).items()}
     return result
 
 
@@ -193,9 +205,18 @@ def _read_journals(  # noqa: PLR0913  the folder's journals and how to read them
     return out
 
 
-def journal_names_in(fs: FileSystem, folder: Path) -> frozenset[str]:
-    """The journal files ``folder`` holds now (every commit and checkpoint changes the set)."""
-    return frozenset(n for n in fs.listdir(folder) if parse_journal_name(n) is not None)
+def journal_names_in(fs: FileSystem, folder: Path, collection: str,
+                     decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]]) -> frozenset[str]:
+    """The journal files ``folder`` holds now (every commit and checkpoint changes the set).
+
+    An append log is listed with its newest record (``name#seq``): appends keep its name.
+    """
+    names = fs.listdir(folder)
+    found = {n for n in names if parse_journal_name(n) is not None}
+    logs = read_logs(fs, folder, collection, sorted(n for n in names if is_log_name(n)),
+                     decoder, read_only=True)
+    found.update(f"{name}#{n}" for name, n in log_tops(logs).items())
+    return frozenset(found)
 
 
 def _doc_id_from_file(fs: FileSystem, folder: Path, name: str, collection: str) -> str | None:

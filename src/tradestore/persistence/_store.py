@@ -24,6 +24,12 @@ class does the rest. Contract common to every store (docs/reference.md):
   or 16 MiB, ``checkpoint()``, ``close()``); a killed process loses nothing
   acknowledged, a power cut at most each collection's writes since its last
   checkpoint, and the store always opens without repair.
+- ``journal="files"`` (the default): each commit is a new small journal file.
+  ``journal="append"``: each commit is a record appended to a preallocated log
+  (one data flush per durable commit instead of a file creation and a folder
+  sync). Same promises in both modes; either mode opens a folder the other
+  wrote. A handle joining a store already open in this process uses that
+  open's mode (``store.journal`` says which).
 
 :raises StoreLockedError: from ``initialize()``, if another process writes here
     (or, in this process, a store of another class or on another event loop).
@@ -45,6 +51,7 @@ from typing import Any, ClassVar, Self, TypeVar
 import msgspec
 
 from tradestore.errors import StoreClosedError, StoreError, StoreIOError, ValidationError
+from tradestore.persistence._applog import JOURNAL_MODES
 from tradestore.persistence._collection import Collection
 from tradestore.persistence._fs import FileSystem, make_folder, run_io
 from tradestore.persistence._lock import WriterLock
@@ -84,9 +91,14 @@ class BaseStore:
         clock: Clock | None = None,
         exclusive: bool = False,
         fs: FileSystem | None = None,
+        journal: str = "files",
     ) -> None:
         if not isinstance(data_dir, str | os.PathLike):
             raise ValidationError("data_dir must be a str or os.PathLike", field="data_dir")
+        if journal not in JOURNAL_MODES:
+            raise ValidationError(f"journal must be one of {', '.join(JOURNAL_MODES)}, "
+                                  f"not {journal!r}", field="journal")
+        self.journal = journal
         if clock is not None and not callable(clock):
             raise ValidationError("clock must be a callable returning an aware datetime",
                                   field="clock")
@@ -114,7 +126,7 @@ class BaseStore:
             self.folder / sub if sub else self.folder, name, record_type, fs=self._fs,
             durable=self.durable, read_only=self.read_only, lazy=lazy,
             checkpoint_every=checkpoint_every, checkpoint_bytes=checkpoint_bytes,
-            idle_checkpoint=idle_checkpoint,
+            idle_checkpoint=idle_checkpoint, journal=self.journal,
         )
         self._collections.append(coll)
         return coll

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Self
 import psycopg
 
 from tradestore.errors import StoreClosedError, StoreError, StoreLockedError, ValidationError
-from tradestore.persistence import Problem, RepairReport
+from tradestore.persistence import JOURNAL_MODES, Problem, RepairReport
 from tradestore.postgres._database import Database, latest_version, redact
 from tradestore.postgres._errors import wrap_error
 from tradestore.postgres._rows import RowCodec
@@ -53,10 +53,17 @@ class PgStore:
         clock: Clock | None = None,
         exclusive: bool = False,
         fs: object = None,
+        journal: str = "files",
     ) -> None:
         if fs is not None:
             raise ValidationError("fs: a FileSystem applies to the file backend only",
                                   field="fs")
+        if journal not in JOURNAL_MODES:
+            raise ValidationError(f"journal must be one of {', '.join(JOURNAL_MODES)}, "
+                                  f"not {journal!r}", field="journal")
+        if journal != "files":
+            raise ValidationError(f"journal={journal!r} applies to the file backend only: "
+                                  "PostgreSQL keeps its own write-ahead log", field="journal")
         if clock is not None and not callable(clock):
             raise ValidationError("clock must be a callable returning an aware datetime",
                                   field="clock")
@@ -70,6 +77,7 @@ class PgStore:
         self.durable = bool(durable)
         self.read_only = bool(read_only)
         self.exclusive = bool(exclusive)
+        self.journal = journal
         self._clock: Clock = clock or _utc_now
         self._state = "new"
         self._opening: asyncio.Lock | None = None

@@ -68,10 +68,11 @@ class PgFundamentalStore(PgStore, FundamentalStore):
         clock: Clock | None = None,
         exclusive: bool = False,
         fs: object = None,
+        journal: str = "files",
     ) -> None:
         self.tz = zone(tz)
         super().__init__(location, durable=durable, read_only=read_only, exclusive=exclusive,
-                         clock=clock, fs=fs)
+                         clock=clock, fs=fs, journal=journal)
 
     kind = "fundamentals"
     codecs = ((_SNAPSHOTS, "symbol, as_of"), (_EARNINGS, "symbol, fiscal_period"),

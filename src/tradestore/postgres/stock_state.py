@@ -66,6 +66,7 @@ class PgStockStateStore(StockStateMethods, PgStore, StockStateStore):
         clock: Clock | None = None,
         exclusive: bool = False,
         fs: object = None,
+        journal: str = "files",
     ) -> None:
         self.tz = zone(tz)
         self.news_interval_days = ensure_non_negative_int(news_interval_days,
@@ -80,7 +81,7 @@ class PgStockStateStore(StockStateMethods, PgStore, StockStateStore):
             "fundamentals": self.fundamentals_interval_days,
         }
         super().__init__(location, durable=durable, read_only=read_only, exclusive=exclusive,
-                         clock=clock, fs=fs)
+                         clock=clock, fs=fs, journal=journal)
 
     def today(self) -> date:
         return self.now().astimezone(self.tz).date()

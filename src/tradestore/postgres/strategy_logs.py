@@ -53,10 +53,11 @@ class PgStrategyLogStore(PgStore, StrategyLogStore):
         clock: Clock | None = None,
         exclusive: bool = False,
         fs: object = None,
+        journal: str = "files",
     ) -> None:
         self.tz = zone(tz)
         super().__init__(location, durable=durable, read_only=read_only, exclusive=exclusive,
-                         clock=clock, fs=fs)
+                         clock=clock, fs=fs, journal=journal)
 
     def today(self) -> dt.date:
         return self.now().astimezone(self.tz).date()

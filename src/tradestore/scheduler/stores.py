@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from tradestore import FundamentalStore, StockStateStore, StrategyLogStore, TaskStore
 from tradestore.contracts import Location, backend_of
+from tradestore.errors import ValidationError
+from tradestore.persistence import JOURNAL_MODES
 from tradestore.scheduler.context import HandlerContext
 from tradestore.scheduler.market import MarketDataSource
 from tradestore.scheduler.timing import Clock, utc_now
@@ -46,13 +48,14 @@ class Stores:
 
 
 @contextlib.asynccontextmanager
-async def open_stores(
+async def open_stores(  # noqa: PLR0913  the location, then one keyword per store option
     location: Location,
     *,
     read_only: bool = False,
     durable: bool = True,
     clock: Clock | None = None,
     tz: str | ZoneInfo = "UTC",
+    journal: str = "files",
 ) -> AsyncIterator[Stores]:
     """Initialize the four stores on ``location``; close them all on the way out.
 
@@ -66,10 +69,17 @@ async def open_stores(
     If one fails to open (``StoreLockedError``, ``StoreCorruptedError``) the ones
     already open are closed before the error propagates.
 
-    :raises ValidationError: ``tz`` is not a known zone (before anything opens).
+    ``journal`` (``"files"`` or ``"append"``) is every store's journal mode
+    (see the README's durability section).
+
+    :raises ValidationError: ``tz`` is not a known zone, or ``journal`` not a
+        mode (before anything opens).
     """
     zone_info = zone(tz)
     backend_of(location)  # ValidationError for anything that is not a location
+    if journal not in JOURNAL_MODES:
+        raise ValidationError(f"journal must be one of {', '.join(JOURNAL_MODES)}, "
+                              f"not {journal!r}", field="journal")
     async with contextlib.AsyncExitStack() as stack:
         data_dir = location
         if isinstance(location, str) and backend_of(location) == "postgres":
@@ -78,18 +88,19 @@ async def open_stores(
             data_dir = await stack.enter_async_context(
                 Database(location, migrate=not read_only))
         tasks = await stack.enter_async_context(
-            TaskStore(data_dir, durable=durable, read_only=read_only, clock=clock)
+            TaskStore(data_dir, durable=durable, read_only=read_only, clock=clock,
+                      journal=journal)
         )
         stocks = await stack.enter_async_context(
             StockStateStore(data_dir, tz=zone_info, durable=durable, read_only=read_only,
-                            clock=clock)
+                            clock=clock, journal=journal)
         )
         strategy_logs = await stack.enter_async_context(
             StrategyLogStore(data_dir, tz=zone_info, durable=durable, read_only=read_only,
-                             clock=clock)
+                             clock=clock, journal=journal)
         )
         fundamentals = await stack.enter_async_context(
             FundamentalStore(data_dir, tz=zone_info, durable=durable, read_only=read_only,
-                             clock=clock)
+                             clock=clock, journal=journal)
         )
         yield Stores(tasks, stocks, strategy_logs, fundamentals)

@@ -69,9 +69,11 @@ class FileFundamentalStore(BaseStore, FundamentalStore):
         clock: Clock | None = None,
         exclusive: bool = False,
         fs: FileSystem | None = None,
+        journal: str = "files",
     ) -> None:
         self.tz = zone(tz)  # whose calendar day save_analysis(replace_same_day=True) uses
-        super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs)
+        super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs,
+                         journal=journal)
         self._snapshots = self._collection("snapshots", "snapshots", FundamentalSnapshot,
                                            lazy=True)
         self._earnings = self._collection("earnings", "earnings", EarningsReport, lazy=True)

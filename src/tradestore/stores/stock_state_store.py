@@ -62,6 +62,7 @@ class FileStockStateStore(StockQueries, StockStateMethods, BaseStore, StockState
         clock: Clock | None = None,
         exclusive: bool = False,
         fs: FileSystem | None = None,
+        journal: str = "files",
     ) -> None:
         self.tz = zone(tz)
         self.news_interval_days = ensure_non_negative_int(news_interval_days,
@@ -75,7 +76,8 @@ class FileStockStateStore(StockQueries, StockStateMethods, BaseStore, StockState
             "earnings": self.earnings_interval_days,
             "fundamentals": self.fundamentals_interval_days,
         }
-        super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs)
+        super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs,
+                         journal=journal)
         self._states = self._collection(None, "stock_state", StockSchedulerState, lazy=True)
         self._key = SymbolKeys()
 

@@ -51,9 +51,11 @@ class FileStrategyLogStore(BaseStore, StrategyLogStore):
         clock: Clock | None = None,
         exclusive: bool = False,
         fs: FileSystem | None = None,
+        journal: str = "files",
     ) -> None:
         self.tz = zone(tz)
-        super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs)
+        super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs,
+                         journal=journal)
         self._logs = self._collection(None, "strategy_logs", StrategyLog, lazy=True)
         # strategy -> months that may hold logs (a superset: empty months are harmless).
         self._index = DocIndex(self._logs, _parse_month)

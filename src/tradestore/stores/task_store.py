@@ -60,8 +60,10 @@ class FileTaskStore(FileClaims, BaseStore, TaskStore):
         clock: Clock | None = None,
         exclusive: bool = False,
         fs: FileSystem | None = None,
+        journal: str = "files",
     ) -> None:
-        super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs)
+        super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs,
+                         journal=journal)
         self._tasks = self._collection(None, "tasks", BackgroundTask, lazy=False)
         self._beats = HeartbeatBook(
             self._collection("heartbeats", "heartbeats", SchedulerHeartbeat, lazy=False)
