@@ -58,7 +58,8 @@ def test_a_record_cut_anywhere_is_ignored_with_everything_after_it(
     last = frame("c", 3, RECORDS[2][1])
     # Every record fills whole 4 KiB blocks, so that the next one never shares a block
     # with it (a torn write cannot reach an acknowledged record).
-    assert len(whole) % 4096 == 0 and len(last) % 4096 == 0
+    assert len(whole) % 4096 == 0
+    assert len(last) % 4096 == 0
     for cut in range(len(last.rstrip(b"\0"))):
         with caplog.at_level(logging.WARNING):
             records, end = read_log(whole + last[:cut] + bytes(64), "log", "c", _DECODER)
