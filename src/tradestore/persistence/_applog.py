@@ -50,7 +50,7 @@ from typing import Any
 
 import msgspec
 
-from tradestore.errors import CommitInDoubtError, StoreIOError
+from tradestore.errors import CommitInDoubtError, StoreIOError, ValidationError
 from tradestore.persistence._format import (
     BLOCK,
     DamagedFileError,
@@ -66,6 +66,7 @@ __all__ = [
     "AppendLog",
     "append_record",
     "close_log",
+    "ensure_journal_mode",
     "is_log_name",
     "log_file_name",
     "log_tops",
@@ -75,6 +76,14 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 JOURNAL_MODES = ("files", "append")
+
+
+def ensure_journal_mode(value: object) -> str:
+    """``value`` if it is one of :data:`JOURNAL_MODES`, else ``ValidationError``."""
+    if not isinstance(value, str) or value not in JOURNAL_MODES:
+        raise ValidationError(f"journal must be one of {', '.join(JOURNAL_MODES)}, "
+                              f"not {value!r}", field="journal")
+    return value
 PREALLOC = 64 << 10  # a new log's zeros; it then doubles (by at most GROW_MAX a step)
 GROW_MAX = 4 << 20
 MAGIC = b"TSJ1"

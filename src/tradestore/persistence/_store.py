@@ -51,7 +51,7 @@ from typing import Any, ClassVar, Self, TypeVar
 import msgspec
 
 from tradestore.errors import StoreClosedError, StoreError, StoreIOError, ValidationError
-from tradestore.persistence._applog import JOURNAL_MODES
+from tradestore.persistence._applog import ensure_journal_mode
 from tradestore.persistence._collection import Collection
 from tradestore.persistence._fs import FileSystem, make_folder, run_io
 from tradestore.persistence._lock import WriterLock
@@ -95,10 +95,7 @@ class BaseStore:
     ) -> None:
         if not isinstance(data_dir, str | os.PathLike):
             raise ValidationError("data_dir must be a str or os.PathLike", field="data_dir")
-        if journal not in JOURNAL_MODES:
-            raise ValidationError(f"journal must be one of {', '.join(JOURNAL_MODES)}, "
-                                  f"not {journal!r}", field="journal")
-        self.journal = journal
+        self.journal = ensure_journal_mode(journal)
         if clock is not None and not callable(clock):
             raise ValidationError("clock must be a callable returning an aware datetime",
                                   field="clock")

@@ -22,7 +22,8 @@ from typing import Any, ClassVar, Self
 import psycopg
 
 from tradestore.errors import StoreClosedError, StoreError, StoreLockedError, ValidationError
-from tradestore.persistence import JOURNAL_MODES, Problem, RepairReport
+from tradestore.persistence import Problem, RepairReport
+from tradestore.persistence._applog import ensure_journal_mode
 from tradestore.postgres._database import Database, latest_version, redact
 from tradestore.postgres._errors import wrap_error
 from tradestore.postgres._rows import RowCodec
@@ -58,9 +59,7 @@ class PgStore:
         if fs is not None:
             raise ValidationError("fs: a FileSystem applies to the file backend only",
                                   field="fs")
-        if journal not in JOURNAL_MODES:
-            raise ValidationError(f"journal must be one of {', '.join(JOURNAL_MODES)}, "
-                                  f"not {journal!r}", field="journal")
+        ensure_journal_mode(journal)
         if journal != "files":
             raise ValidationError(f"journal={journal!r} applies to the file backend only: "
                                   "PostgreSQL keeps its own write-ahead log", field="journal")

@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 
 from tradestore import FundamentalStore, StockStateStore, StrategyLogStore, TaskStore
 from tradestore.contracts import Location, backend_of
-from tradestore.errors import ValidationError
-from tradestore.persistence import JOURNAL_MODES
+from tradestore.persistence._applog import ensure_journal_mode
 from tradestore.scheduler.context import HandlerContext
 from tradestore.scheduler.market import MarketDataSource
 from tradestore.scheduler.timing import Clock, utc_now
@@ -77,9 +76,7 @@ async def open_stores(  # noqa: PLR0913  the location, then one keyword per stor
     """
     zone_info = zone(tz)
     backend_of(location)  # ValidationError for anything that is not a location
-    if journal not in JOURNAL_MODES:
-        raise ValidationError(f"journal must be one of {', '.join(JOURNAL_MODES)}, "
-                              f"not {journal!r}", field="journal")
+    ensure_journal_mode(journal)
     async with contextlib.AsyncExitStack() as stack:
         data_dir = location
         if isinstance(location, str) and backend_of(location) == "postgres":
