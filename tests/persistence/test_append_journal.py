@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -223,15 +224,22 @@ async def test_open_stores_opens_every_store_in_append_mode(tmp_path: Path) -> N
         assert await again.get_state("AAPL") == expected
 
 
+def _sound_and_broken(
+    tmp_path: Path, function: str,
+) -> Iterator[tuple[str, SimulatedFileSystem, Path]]:
+    """A sound simulated disk, then one whose ``fdatasync`` in ``function`` is left out."""
+    for fs_kind in ("sound", "broken"):
+        root = tmp_path / fs_kind
+        root.mkdir()
+        yield fs_kind, (SimulatedFileSystem(root) if fs_kind == "sound"
+                        else SkipOneSyncFileSystem(root, "fdatasync", function)), root
+
+
 async def test_a_writer_flushes_the_records_a_killed_writer_left_before_building_on_them(
     tmp_path: Path,
 ) -> None:
     """Sync step ``fdatasync`` in ``read_logs``: kill mid-flush, reopen, commit, power cut."""
-    for fs_kind in ("sound", "broken"):
-        root = tmp_path / fs_kind
-        root.mkdir()
-        fs = (SimulatedFileSystem(root) if fs_kind == "sound"
-              else SkipOneSyncFileSystem(root, "fdatasync", "read_logs"))
+    for fs_kind, fs, root in _sound_and_broken(tmp_path, "read_logs"):
         store = ProbeStore(root / "data", fs=fs, journal="append", checkpoint_every=1000)
         await store.initialize()
         await store.put("a", 1)
@@ -264,11 +272,7 @@ async def test_nondurable_flushes_the_previous_log_before_a_new_one_holds_record
     tmp_path: Path,
 ) -> None:
     """Sync step ``fdatasync`` in ``append_record`` with durable=False: a prefix per cut."""
-    for fs_kind in ("sound", "broken"):
-        root = tmp_path / fs_kind
-        root.mkdir()
-        fs = (SimulatedFileSystem(root) if fs_kind == "sound"
-              else SkipOneSyncFileSystem(root, "fdatasync", "append_record"))
+    for fs_kind, fs, root in _sound_and_broken(tmp_path, "append_record"):
         store = ProbeStore(root / "data", fs=fs, journal="append", durable=False,
                            checkpoint_every=1000)
         await store.initialize()

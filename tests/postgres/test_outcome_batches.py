@@ -26,6 +26,8 @@ from tradestore import (
 from tradestore.postgres import migrate
 from tradestore.postgres._claims import PgClaims
 
+from ._commits import kill_the_committer, slow_commits
+
 _N = 24
 
 
@@ -132,30 +134,9 @@ async def test_a_batch_whose_commit_is_lost_in_flight_is_in_doubt_for_every_call
     await migrate(pg_fresh_dsn)
     async with TaskStore(pg_fresh_dsn) as store:
         claimed = await _claimed(store, 6)
-        with psycopg.connect(pg_fresh_dsn, autocommit=True) as conn:
-            # A deferred constraint trigger makes COMMIT itself take seconds.
-            conn.execute("""
-                CREATE FUNCTION tradestore.slow_commit() RETURNS trigger LANGUAGE plpgsql AS
-                $$ BEGIN PERFORM pg_sleep(5); RETURN NULL; END $$;
-                CREATE CONSTRAINT TRIGGER slow_commit AFTER UPDATE
-                ON tradestore.tasks DEFERRABLE INITIALLY DEFERRED
-                FOR EACH ROW EXECUTE FUNCTION tradestore.slow_commit();""")
+        slow_commits(pg_fresh_dsn, "tasks")
 
-        async def kill_the_committer() -> None:
-            async with await psycopg.AsyncConnection.connect(pg_fresh_dsn,
-                                                             autocommit=True) as admin:
-                for _ in range(200):
-                    cur = await admin.execute(
-                        "SELECT pid FROM pg_stat_activity WHERE query = 'COMMIT' "
-                        "AND state = 'active' AND pid <> pg_backend_pid()")
-                    row = await cur.fetchone()
-                    if row is not None:
-                        await admin.execute("SELECT pg_terminate_backend(%s)", (row[0],))
-                        return
-                    await asyncio.sleep(0.05)
-            raise AssertionError("the COMMIT never showed up")
-
-        killer = asyncio.create_task(kill_the_committer())
+        killer = asyncio.create_task(kill_the_committer(pg_fresh_dsn))
         results = await asyncio.gather(
             *(store.finish_run(t.task_id, t.lease_token, _run(t.task_id),
                                status=TaskStatus.SUCCEEDED) for t in claimed),

@@ -24,6 +24,8 @@ from tradestore import (
 from tradestore.postgres import Database, latest_version, migrate
 from tradestore.scheduler import open_stores
 
+from ._commits import kill_the_committer, slow_commits
+
 
 async def test_a_malformed_url_is_a_validation_error() -> None:
     for bad in ("postgresql://u@host:notaport/db", "postgresql://u@h/db?sslmode=maybe&x"):
@@ -133,31 +135,10 @@ async def test_exclusive_keeps_store_locked_error(pg_dsn: str) -> None:
 
 async def test_a_commit_lost_in_flight_is_flagged_in_doubt(pg_fresh_dsn: str) -> None:
     await migrate(pg_fresh_dsn)
-    with psycopg.connect(pg_fresh_dsn, autocommit=True) as conn:
-        # A deferred constraint trigger makes COMMIT itself take seconds.
-        conn.execute("""
-            CREATE FUNCTION tradestore.slow_commit() RETURNS trigger LANGUAGE plpgsql AS
-            $$ BEGIN PERFORM pg_sleep(5); RETURN NULL; END $$;
-            CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT OR UPDATE
-            ON tradestore.stock_state DEFERRABLE INITIALLY DEFERRED
-            FOR EACH ROW EXECUTE FUNCTION tradestore.slow_commit();""")
-
-    async def kill_the_committer() -> None:
-        async with await psycopg.AsyncConnection.connect(pg_fresh_dsn,
-                                                         autocommit=True) as admin:
-            for _ in range(200):
-                cur = await admin.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE query = 'COMMIT' "
-                    "AND state = 'active' AND pid <> pg_backend_pid()")
-                row = await cur.fetchone()
-                if row is not None:
-                    await admin.execute("SELECT pg_terminate_backend(%s)", (row[0],))
-                    return
-                await asyncio.sleep(0.05)
-        raise AssertionError("the COMMIT never showed up")
+    slow_commits(pg_fresh_dsn, "stock_state")
 
     async with StockStateStore(pg_fresh_dsn) as store:
-        killer = asyncio.create_task(kill_the_committer())
+        killer = asyncio.create_task(kill_the_committer(pg_fresh_dsn))
         with pytest.raises(StoreIOError) as caught:
             await store.record_fetch("AAPL", ok=True)
         await killer
