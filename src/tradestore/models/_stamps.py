@@ -1,10 +1,41 @@
-"""Time stamps as model defaults, marked so that a store can stamp them with its own clock."""
+"""Time stamps as model defaults, marked so that a store can stamp them with its own clock.
+
+Also the store clock itself, as both backends take and read it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-__all__ = ["is_default_stamp", "utc_now"]
+from tradestore.errors import ValidationError
+
+__all__ = ["Clock", "ensure_clock", "is_default_stamp", "read_clock", "utc_now"]
+
+Clock = Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def ensure_clock(clock: object) -> Clock:
+    """A store's ``clock=`` argument: a zero-argument callable, or None for UTC now."""
+    if clock is None:
+        return _now
+    if not callable(clock):
+        raise ValidationError("clock must be a callable returning an aware datetime",
+                              field="clock")
+    return clock
+
+
+def read_clock(clock: Clock) -> datetime:
+    """``clock()``, refused with ValidationError unless it is timezone-aware."""
+    value = clock()
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError("the clock must return a timezone-aware datetime",
+                              field="clock")
+    return value
 
 
 def utc_now() -> datetime:

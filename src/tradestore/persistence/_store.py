@@ -43,7 +43,7 @@ import asyncio
 import os
 import warnings
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar, Self, TypeVar
@@ -51,6 +51,7 @@ from typing import Any, ClassVar, Self, TypeVar
 import msgspec
 
 from tradestore.errors import StoreClosedError, StoreError, StoreIOError, ValidationError
+from tradestore.models._stamps import Clock, ensure_clock, read_clock
 from tradestore.persistence._applog import ensure_journal_mode
 from tradestore.persistence._collection import Collection
 from tradestore.persistence._fs import FileSystem, make_folder, run_io
@@ -62,12 +63,7 @@ from tradestore.persistence._verify import Problem, RepairReport
 
 __all__ = ["BaseStore", "Clock"]
 
-Clock = Callable[[], datetime]
 R = TypeVar("R", bound=msgspec.Struct)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class BaseStore:
@@ -96,15 +92,12 @@ class BaseStore:
         if not isinstance(data_dir, str | os.PathLike):
             raise ValidationError("data_dir must be a str or os.PathLike", field="data_dir")
         self.journal = ensure_journal_mode(journal)
-        if clock is not None and not callable(clock):
-            raise ValidationError("clock must be a callable returning an aware datetime",
-                                  field="clock")
+        self._clock: Clock = ensure_clock(clock)  # checked before anything is made
         self.data_dir = Path(data_dir)
         self.folder = self.data_dir / self.folder_name
         self.durable = bool(durable)
         self.read_only = bool(read_only)
         self.exclusive = True  # one writer per folder, always (``exclusive`` is for PostgreSQL)
-        self._clock: Clock = clock or _utc_now
         self._fs = fs or FileSystem()
         self._collections: list[Collection[Any]] = []
         self._lock = WriterLock(self.folder, self._fs)
@@ -130,11 +123,7 @@ class BaseStore:
 
     def now(self) -> datetime:
         """The store clock's current time (timezone-aware)."""
-        value = self._clock()
-        if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-            raise ValidationError("the clock must return a timezone-aware datetime",
-                                  field="clock")
-        return value
+        return read_clock(self._clock)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -15,13 +15,14 @@ import contextlib
 import warnings
 import zlib
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
 import psycopg
 
 from tradestore.errors import StoreClosedError, StoreError, StoreLockedError, ValidationError
+from tradestore.models._stamps import Clock, ensure_clock, read_clock
 from tradestore.persistence import Problem, RepairReport
 from tradestore.persistence._applog import ensure_journal_mode
 from tradestore.postgres._database import Database, latest_version, redact
@@ -30,12 +31,7 @@ from tradestore.postgres._rows import RowCodec
 
 __all__ = ["Location", "PgStore"]
 
-Clock = Callable[[], datetime]
 Location = str | Database
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class PgStore:
@@ -63,9 +59,7 @@ class PgStore:
         if journal != "files":
             raise ValidationError(f"journal={journal!r} applies to the file backend only: "
                                   "PostgreSQL keeps its own write-ahead log", field="journal")
-        if clock is not None and not callable(clock):
-            raise ValidationError("clock must be a callable returning an aware datetime",
-                                  field="clock")
+        self._clock: Clock = ensure_clock(clock)  # checked before anything is made
         if isinstance(location, Database):
             self.database, self._owns_db = location, False
         elif isinstance(location, str):
@@ -77,7 +71,6 @@ class PgStore:
         self.read_only = bool(read_only)
         self.exclusive = bool(exclusive)
         self.journal = journal
-        self._clock: Clock = clock or _utc_now
         self._state = "new"
         self._opening: asyncio.Lock | None = None
         self._lock_conn: psycopg.AsyncConnection[Any] | None = None
@@ -89,11 +82,7 @@ class PgStore:
 
     def now(self) -> datetime:
         """The store clock's current time (timezone-aware)."""
-        value = self._clock()
-        if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-            raise ValidationError("the clock must return a timezone-aware datetime",
-                                  field="clock")
-        return value
+        return read_clock(self._clock)
 
     # -- lifecycle -------------------------------------------------------------------------
 

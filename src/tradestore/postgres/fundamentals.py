@@ -23,8 +23,9 @@ from tradestore.models._checks import (
     ensure_optional_aware,
     ensure_symbol,
 )
+from tradestore.models._stamps import Clock
 from tradestore.postgres._rows import RowCodec
-from tradestore.postgres._store import Clock, Location, PgStore
+from tradestore.postgres._store import Location, PgStore
 from tradestore.stores._fundamental_rules import (
     check_max_age,
     check_range,

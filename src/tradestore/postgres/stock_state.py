@@ -23,8 +23,9 @@ from tradestore.models._checks import (
     ensure_non_negative_int,
     ensure_symbol,
 )
+from tradestore.models._stamps import Clock
 from tradestore.postgres._rows import RowCodec
-from tradestore.postgres._store import Clock, Location, PgStore
+from tradestore.postgres._store import Location, PgStore
 from tradestore.stores._stock_api import StockStateMethods
 from tradestore.stores._stock_rules import distinct_symbols, is_due, oldest_first, zone
 

@@ -17,8 +17,9 @@ from tradestore.contracts import StrategyLogStore
 from tradestore.errors import ValidationError
 from tradestore.models import PerformanceSummary, StrategyLog
 from tradestore.models._checks import ensure_date, ensure_non_negative_int, ensure_strategy_name
+from tradestore.models._stamps import Clock
 from tradestore.postgres._rows import RowCodec
-from tradestore.postgres._store import Clock, Location, PgStore
+from tradestore.postgres._store import Location, PgStore
 from tradestore.stores._stock_rules import zone
 from tradestore.stores._strategy_rules import insights, merge_logs, recent_span
 
