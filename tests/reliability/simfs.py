@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from tradestore.persistence._format import BLOCK
 from tradestore.persistence._fs import FileSystem
 
 __all__ = [
@@ -307,7 +308,7 @@ def _torn_blocks(synced: bytes, fresh: bytes, rng: random.Random) -> bytes:
     was synced; each one they changed comes back old, new, or new with noise (a
     write the disk tore). Blocks past the synced length survive as a prefix.
     """
-    block = 4096
+    block = BLOCK  # the unit the append log aligns its records to
     kept_tail = rng.randrange((max(0, len(fresh) - len(synced)) // block) + 1)
     size = max(len(synced), min(len(fresh), len(synced) + kept_tail * block))
     out = bytearray()
