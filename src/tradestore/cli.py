@@ -32,6 +32,7 @@ from tradestore._cli.run import run_scheduler
 from tradestore._cli.status import status_tables
 from tradestore._cli.transfer import ImportOptions, export_folder, import_folder
 from tradestore._cli.web import DEFAULT_PORT, check_bind, parse_bind, serve_dashboard
+from tradestore.persistence import JOURNAL_MODES
 from tradestore.scheduler import open_stores
 from tradestore.scheduler.clocks import ServerTimed
 from tradestore.stores._stock_rules import zone
@@ -143,6 +144,11 @@ def run(
         float, typer.Option(help="Lease of each running task (PostgreSQL: any number of "
                             "hosts); renewed every third of it.", min=0.1)
     ] = 30.0,
+    journal: Annotated[
+        str, typer.Option(help="Journal mode of a data folder: files (default) or append "
+                          "(one record appended per commit; see the README).",
+                          envvar="TRADESTORE_JOURNAL")
+    ] = "files",
     verbose: Verbose = False,
 ) -> None:
     """Run the scheduler on the simulated market; seeds the default tasks on first use."""
@@ -150,6 +156,7 @@ def run(
     where = location_of(data_dir, dsn, must_exist=False)
     bind = _bind(web, allow_remote) if web is not None else None
     _zone(tz)
+    _journal(journal, dsn)
     began = time.monotonic()
     run_command(
         run_scheduler(
@@ -164,9 +171,19 @@ def run(
             web=bind,
             tz=tz,
             lease_seconds=lease_seconds,
+            journal=journal,
         ),
         where,
     )
+
+
+def _journal(mode: str, dsn: str | None) -> None:
+    """Exit 2 unless ``mode`` is a journal mode that this location has."""
+    if mode not in JOURNAL_MODES:
+        fail(f"--journal: expected one of {', '.join(JOURNAL_MODES)}, got {mode!r}", EXIT_USAGE)
+    if dsn is not None and mode != "files":
+        fail(f"--journal {mode} is for a data folder: PostgreSQL keeps no journal files",
+             EXIT_USAGE)
 
 
 def _bind(value: str, allow_remote: bool) -> tuple[str, int]:

@@ -35,9 +35,10 @@ async def run_scheduler(
     web: tuple[str, int] | None = None,
     tz: str = "UTC",
     lease_seconds: float = 30.0,
+    journal: str = "files",
 ) -> None:
     """The body of ``tradestore run``; ``tz`` is the zone of the stores' calendar day."""
-    async with open_stores(data_dir, tz=tz) as stores:
+    async with open_stores(data_dir, tz=tz, journal=journal) as stores:
         known = sorted(await stores.stocks.all_states())
         watchlist = symbols or known or list(SAMPLE_WATCHLIST)
         if not await stores.tasks.list_tasks():
@@ -50,6 +51,7 @@ async def run_scheduler(
         console.print(
             f"watchlist: {', '.join(watchlist)}   market: simulated (seed {seed})"
             + f"   zone: {tz}"
+            + (f"   journal: {journal}" if journal != "files" else "")
             + (
                 "   once"
                 if once
