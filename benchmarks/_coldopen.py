@@ -51,6 +51,7 @@ async def _measure(system: str, path: Path, symbol: str) -> dict[str, Any]:
         "peak_rss_mib": peak,
         "rss_growth_mib": peak - before,
         "stall_ms": monitor.max_stall_s * 1000.0,
+        "gc_ms": monitor.max_gc_s * 1000.0,
     }
 
 

@@ -87,6 +87,7 @@ class Summary:
     min_ops_done: int
     failed: list[str]
     notes: list[str]
+    worst_gc_ms: float = float("nan")  # the longest garbage-collector pass of any repeat
 
     @property
     def truncated(self) -> bool:
@@ -101,6 +102,7 @@ class Summary:
             "system": self.system,
             "metrics": self.metrics,
             "worst_stall_ms": self.worst_stall_ms,
+            "worst_gc_ms": self.worst_gc_ms,
             "errors": self.errors,
             "first_error": self.first_error,
             "repeats": self.repeats,
@@ -128,6 +130,7 @@ def summarise(results: Sequence[CaseResult]) -> list[Summary]:
             if values:
                 metrics[key] = sum(values) if key in _SUMMED else statistics.median(values)
         stalls = [c.metrics["stall_ms"] for c in good if "stall_ms" in c.metrics]
+        gc_passes = [c.metrics["gc_ms"] for c in good if "gc_ms" in c.metrics]
         out.append(
             Summary(
                 workload=workload,
@@ -142,6 +145,7 @@ def summarise(results: Sequence[CaseResult]) -> list[Summary]:
                 min_ops_done=min((c.ops_done for c in good), default=0),
                 failed=[c.failed for c in cases if c.failed],
                 notes=[n for c in cases for n in c.notes],
+                worst_gc_ms=max(gc_passes, default=float("nan")),
             )
         )
     return out

@@ -1,10 +1,19 @@
-"""Event-loop stall: a ticker coroutine sleeping 1 ms records how late it wakes up."""
+"""Event-loop stall: a ticker coroutine sleeping 1 ms records how late it wakes up.
+
+The monitor also records the longest pass of CPython's cyclic garbage collector
+in the same window (``max_gc_s``): a full pass visits every tracked object of
+the process, the interpreter's own (its modules, functions and classes) among
+them, and holds the GIL meanwhile, so it stalls the loop whatever the store;
+the report shows it beside the stall it may explain.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from types import TracebackType
+from typing import Any
 
 __all__ = ["StallMonitor"]
 
@@ -20,7 +29,9 @@ class StallMonitor:
 
     def __init__(self) -> None:
         self.max_stall_s = 0.0
+        self.max_gc_s = 0.0
         self.ticks = 0
+        self._gc_began = 0.0
         self._task: asyncio.Task[None] | None = None
         self._running = False
 
@@ -32,8 +43,15 @@ class StallMonitor:
             self.ticks += 1
             self.max_stall_s = max(self.max_stall_s, late)
 
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_began = time.perf_counter()
+        else:
+            self.max_gc_s = max(self.max_gc_s, time.perf_counter() - self._gc_began)
+
     async def __aenter__(self) -> StallMonitor:
         self._running = True
+        gc.callbacks.append(self._on_gc)
         self._task = asyncio.get_running_loop().create_task(self._tick())
         await asyncio.sleep(0)  # let the ticker take its first timestamp
         return self
@@ -48,3 +66,4 @@ class StallMonitor:
         if self._task is not None:
             await self._task  # ends after its current tick, recording it
             self._task = None
+        gc.callbacks.remove(self._on_gc)

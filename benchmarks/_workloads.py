@@ -238,6 +238,7 @@ async def _floor_case(
     result.metrics.update(_latency_metrics(latencies))
     result.metrics["ops_per_s"] = len(latencies) / elapsed if elapsed > 0 else 0.0
     result.metrics["stall_ms"] = _ms(monitor.max_stall_s)
+    result.metrics["gc_ms"] = _ms(monitor.max_gc_s)
 
 
 async def _w1(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
@@ -293,6 +294,7 @@ async def _w1(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
     result.metrics.update(_latency_metrics(latencies))
     result.metrics["updates_per_s"] = len(latencies) / elapsed if elapsed > 0 else 0.0
     result.metrics["stall_ms"] = _ms(monitor.max_stall_s)
+    result.metrics["gc_ms"] = _ms(monitor.max_gc_s)
     result.metrics["lost"] = float(lost)
 
 
@@ -325,6 +327,7 @@ async def _sequential_updates(
     result.ops_done = len(latencies) + result.errors
     result.metrics.update(_latency_metrics(latencies))
     result.metrics["stall_ms"] = _ms(monitor.max_stall_s)
+    result.metrics["gc_ms"] = _ms(monitor.max_gc_s)
 
 
 async def _w4(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
@@ -356,7 +359,7 @@ async def _w4(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
         result.error(RuntimeError(str(child["error"])))
     else:
         result.ops_done = 1
-    for key in ("open_to_read_ms", "peak_rss_mib", "rss_growth_mib", "stall_ms"):
+    for key in ("open_to_read_ms", "peak_rss_mib", "rss_growth_mib", "stall_ms", "gc_ms"):
         if key in child:
             result.metrics[key] = float(child[key])
 
@@ -466,6 +469,7 @@ async def _w5(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
     result.ops_done = done
     result.metrics["ns_per_read"] = elapsed / done * 1e9 if done else float("nan")
     result.metrics["stall_ms"] = _ms(monitor.max_stall_s)
+    result.metrics["gc_ms"] = _ms(monitor.max_gc_s)
 
 
 async def _w6(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
@@ -516,6 +520,7 @@ async def _w6(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
     if query_times:
         result.metrics["query_ms"] = _ms(statistics.median(query_times))
     result.metrics["stall_ms"] = _ms(monitor.max_stall_s)
+    result.metrics["gc_ms"] = _ms(monitor.max_gc_s)
 
 
 async def run_case(workload: str, system: str, param: str, repeat: int, ctx: Context) -> CaseResult:

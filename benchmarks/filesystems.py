@@ -45,6 +45,7 @@ ROWS = [
     ("W6", "appends_per_s", "W6 durable log appends per second"),
     ("W1", "updates_per_s", "W1 concurrent churn: updates per second"),
     ("W1", "stall_ms", "W1 largest event-loop stall, ms"),
+    ("W1", "gc_ms", "W1 longest garbage-collector pass, ms"),
 ]
 PEER = "sqlite_full"
 BEGIN, END = "<!-- file systems: begin -->", "<!-- file systems: end -->"

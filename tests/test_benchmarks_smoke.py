@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from benchmarks._adapters import (
 )
 from benchmarks._cli import build_config, run
 from benchmarks._floors import FLOORS
+from benchmarks._stall import StallMonitor
 from benchmarks._workloads import WORKLOADS, Sizes, floors_for, runs_on
 
 from tests.pg_fixtures import PgServer
@@ -143,3 +146,18 @@ def test_the_file_system_tables_go_into_the_main_report(tmp_path: Path) -> None:
     assert text.startswith("# Report\n")
     assert text.count(BEGIN) == text.count(END) == 1
     assert "### xfs" in text
+
+
+def test_the_stall_monitor_records_the_garbage_collector_pass_it_waited_for() -> None:
+    async def window() -> StallMonitor:
+        junk = [[i] for i in range(100_000)]  # enough tracked objects for a visible pass
+        async with StallMonitor() as monitor:
+            gc.collect()  # runs on the loop, as a pass set off by an allocation does
+            await asyncio.sleep(0.002)
+        del junk
+        return monitor
+
+    monitor = asyncio.run(window())
+    assert monitor.max_gc_s > 0.0
+    assert monitor.max_stall_s >= 0.9 * monitor.max_gc_s  # the ticker waited for it
+    assert monitor._on_gc not in gc.callbacks
