@@ -88,7 +88,7 @@ async def run_scheduler(
                 await stack.enter_async_context(dashboard_in_process(stores, scheduler, *web))
             # What exists now (the interpreter's modules, the open stores) lives as long as
             # the run: frozen out of the garbage collector's passes, a full pass no longer
-            # stalls the loop for 5-10 ms to visit it (see docs/benchmarks.md, "GC ms").
+            # stalls the loop for milliseconds to visit it (docs/benchmarks.md, "GC ms").
             gc.freeze()
             try:
                 with progress:
