@@ -50,8 +50,7 @@ async def _measure(system: str, path: Path, symbol: str) -> dict[str, Any]:
         "open_to_read_ms": elapsed * 1000.0,
         "peak_rss_mib": peak,
         "rss_growth_mib": peak - before,
-        "stall_ms": monitor.max_stall_s * 1000.0,
-        "gc_ms": monitor.max_gc_s * 1000.0,
+        **monitor.metrics(),
     }
 
 

@@ -43,6 +43,10 @@ class StallMonitor:
             self.ticks += 1
             self.max_stall_s = max(self.max_stall_s, late)
 
+    def metrics(self) -> dict[str, float]:
+        """``stall_ms`` and ``gc_ms``, the figures every workload reports from its window."""
+        return {"stall_ms": self.max_stall_s * 1000.0, "gc_ms": self.max_gc_s * 1000.0}
+
     def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             self._gc_began = time.perf_counter()

@@ -237,8 +237,7 @@ async def _floor_case(
     result.ops_done = len(latencies)
     result.metrics.update(_latency_metrics(latencies))
     result.metrics["ops_per_s"] = len(latencies) / elapsed if elapsed > 0 else 0.0
-    result.metrics["stall_ms"] = _ms(monitor.max_stall_s)
-    result.metrics["gc_ms"] = _ms(monitor.max_gc_s)
+    result.metrics.update(monitor.metrics())
 
 
 async def _w1(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
@@ -293,8 +292,7 @@ async def _w1(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
 
     result.metrics.update(_latency_metrics(latencies))
     result.metrics["updates_per_s"] = len(latencies) / elapsed if elapsed > 0 else 0.0
-    result.metrics["stall_ms"] = _ms(monitor.max_stall_s)
-    result.metrics["gc_ms"] = _ms(monitor.max_gc_s)
+    result.metrics.update(monitor.metrics())
     result.metrics["lost"] = float(lost)
 
 
@@ -326,8 +324,7 @@ async def _sequential_updates(
         await _close(adapter, result)
     result.ops_done = len(latencies) + result.errors
     result.metrics.update(_latency_metrics(latencies))
-    result.metrics["stall_ms"] = _ms(monitor.max_stall_s)
-    result.metrics["gc_ms"] = _ms(monitor.max_gc_s)
+    result.metrics.update(monitor.metrics())
 
 
 async def _w4(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
@@ -468,8 +465,7 @@ async def _w5(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
         await _close(adapter, result)
     result.ops_done = done
     result.metrics["ns_per_read"] = elapsed / done * 1e9 if done else float("nan")
-    result.metrics["stall_ms"] = _ms(monitor.max_stall_s)
-    result.metrics["gc_ms"] = _ms(monitor.max_gc_s)
+    result.metrics.update(monitor.metrics())
 
 
 async def _w6(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
@@ -519,8 +515,7 @@ async def _w6(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
     result.metrics["appends_per_s"] = len(latencies) / total if total > 0 else 0.0
     if query_times:
         result.metrics["query_ms"] = _ms(statistics.median(query_times))
-    result.metrics["stall_ms"] = _ms(monitor.max_stall_s)
-    result.metrics["gc_ms"] = _ms(monitor.max_gc_s)
+    result.metrics.update(monitor.metrics())
 
 
 async def run_case(workload: str, system: str, param: str, repeat: int, ctx: Context) -> CaseResult:
