@@ -77,6 +77,12 @@ __all__ = [
 _log = logging.getLogger(__name__)
 JOURNAL_MODES = ("files", "append")
 
+PREALLOC = 64 << 10  # a new log's zeros; it then doubles (by at most GROW_MAX a step)
+GROW_MAX = 4 << 20
+MAGIC = b"TSJ1"
+_HEAD = struct.Struct(">4sIQ16s")
+_LOG_RE = re.compile(r"\Ajournal-(\d{16})\.log\Z")
+
 
 def ensure_journal_mode(value: object) -> str:
     """``value`` if it is one of :data:`JOURNAL_MODES`, else ``ValidationError``."""
@@ -84,11 +90,6 @@ def ensure_journal_mode(value: object) -> str:
         raise ValidationError(f"journal must be one of {', '.join(JOURNAL_MODES)}, "
                               f"not {value!r}", field="journal")
     return value
-PREALLOC = 64 << 10  # a new log's zeros; it then doubles (by at most GROW_MAX a step)
-GROW_MAX = 4 << 20
-MAGIC = b"TSJ1"
-_HEAD = struct.Struct(">4sIQ16s")
-_LOG_RE = re.compile(r"\Ajournal-(\d{16})\.log\Z")
 
 
 def log_file_name(first_seq: int) -> str:

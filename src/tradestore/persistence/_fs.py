@@ -37,6 +37,8 @@ __all__ = [
 _T = TypeVar("_T")
 
 FILE_MODE = 0o600
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC  # a new file
+_REOPEN = os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC  # a file this layer made, for writing
 DIR_MODE = 0o700
 TEMP_SUFFIX = ".tmp"
 SPARE_PREFIX = ".spare."
@@ -90,10 +92,7 @@ class FileSystem:
         for _ in range(100):
             path = temp_path(folder, prefix)
             try:
-                fd = os.open(
-                    path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                    FILE_MODE,
-                )
+                fd = os.open(path, _CREATE, FILE_MODE)
             except FileExistsError:
                 continue
             return fd, path
@@ -111,7 +110,7 @@ class FileSystem:
         ``size``. A spare far larger than ``size`` is cut down first, so a small
         write never costs a large one.
         """
-        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(path, _REOPEN)
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
@@ -126,13 +125,11 @@ class FileSystem:
 
     def open_log(self, path: Path) -> int:
         """Create the append journal ``path`` (it must not exist) and open it for writing."""
-        return os.open(
-            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE,
-        )
+        return os.open(path, _CREATE, FILE_MODE)
 
     def reopen_log(self, path: Path) -> int:
         """Open the existing append journal ``path`` (to flush it)."""
-        return os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        return os.open(path, _REOPEN)
 
     def pwrite(self, fd: int, data: bytes, offset: int) -> None:
         """Write all of ``data`` at ``offset`` (short writes are continued)."""
