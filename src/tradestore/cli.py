@@ -14,10 +14,9 @@ from typing import Annotated
 
 import typer
 
-from tradestore import ValidationError, __version__
+from tradestore import __version__
 from tradestore._cli.common import (
     EXIT_FAILURE,
-    EXIT_USAGE,
     UserError,
     console,
     fail,
@@ -28,11 +27,21 @@ from tradestore._cli.common import (
     shown,
 )
 from tradestore._cli.integrity import describe_problem, is_damage, repair_folder, verify_folder
+from tradestore._cli.options import (
+    AllowRemote,
+    DataDir,
+    Dsn,
+    Verbose,
+    Zone,
+    check_journal,
+    checked_bind,
+    checked_zone,
+    symbol_list,
+)
 from tradestore._cli.run import run_scheduler
 from tradestore._cli.status import status_tables
 from tradestore._cli.transfer import ImportOptions, export_folder, import_folder
-from tradestore._cli.web import DEFAULT_PORT, check_bind, parse_bind, serve_dashboard
-from tradestore.persistence import JOURNAL_MODES
+from tradestore._cli.web import DEFAULT_PORT, check_bind, serve_dashboard
 from tradestore.scheduler import open_stores
 from tradestore.scheduler.clocks import ServerTimed
 from tradestore.stores._stock_rules import zone
@@ -46,44 +55,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir", "-d", help="The data folder (all four stores).", envvar="TRADESTORE_DATA_DIR"
-    ),
-]
-Dsn = Annotated[
-    str | None,
-    typer.Option(
-        "--dsn",
-        help="A PostgreSQL URL (postgresql://user:password@host:5432/db) instead of a folder.",
-        envvar="TRADESTORE_DSN",
-    ),
-]
-Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log details to stderr.")]
-AllowRemote = Annotated[
-    bool,
-    typer.Option("--allow-remote", help="Allow the dashboard on a non-loopback address."),
-]
-Zone = Annotated[
-    str,
-    typer.Option(
-        "--tz",
-        help="IANA time zone of the bot's calendar day, e.g. Asia/Kolkata (default UTC).",
-        envvar="TRADESTORE_TZ",
-    ),
-]
-
-
-def _zone(name: str, option: str = "--tz") -> str:
-    """``name`` if it is a known IANA zone, else exit 2 saying so."""
-    try:
-        zone(name)
-    except ValidationError as exc:
-        fail(f"{option}: {exc.message.removeprefix('tz: ')}", EXIT_USAGE)
-    return name
-
 
 def _print_version(value: bool) -> None:
     if value:
@@ -104,11 +75,6 @@ def _options(
     ] = False,
 ) -> None:
     """Run and inspect a tradestore data folder and its background scheduler."""
-
-
-def _symbols(values: list[str] | None) -> list[str]:
-    """``--symbols`` accepts repeats and comma-separated lists."""
-    return [s.strip().upper() for v in values or [] for s in v.split(",") if s.strip()]
 
 
 @app.command()
@@ -154,14 +120,14 @@ def run(
     """Run the scheduler on the simulated market; seeds the default tasks on first use."""
     setup_logging(verbose)
     where = location_of(data_dir, dsn, must_exist=False)
-    bind = _bind(web, allow_remote) if web is not None else None
-    _zone(tz)
-    _journal(journal, dsn)
+    bind = checked_bind(web, allow_remote) if web is not None else None
+    checked_zone(tz)
+    check_journal(journal, dsn)
     began = time.monotonic()
     run_command(
         run_scheduler(
             where,
-            symbols=_symbols(symbols),
+            symbols=symbol_list(symbols),
             duration=duration,
             once=once,
             seed=seed,
@@ -175,27 +141,6 @@ def run(
         ),
         where,
     )
-
-
-def _journal(mode: str, dsn: str | None) -> None:
-    """Exit 2 unless ``mode`` is a journal mode that this location has."""
-    if mode not in JOURNAL_MODES:
-        fail(f"--journal: expected one of {', '.join(JOURNAL_MODES)}, got {mode!r}", EXIT_USAGE)
-    if dsn is not None and mode != "files":
-        fail(f"--journal {mode} is for a data folder: PostgreSQL keeps no journal files",
-             EXIT_USAGE)
-
-
-def _bind(value: str, allow_remote: bool) -> tuple[str, int]:
-    try:
-        host, port = parse_bind(value)
-    except ValueError as exc:
-        fail(str(exc), EXIT_USAGE)
-    try:
-        check_bind(host, allow_remote=allow_remote)
-    except UserError as exc:
-        fail(str(exc), exc.exit_code)
-    return host, port
 
 
 @app.command()
@@ -235,7 +180,7 @@ def status(
         for table in tables:
             console.print(table)
 
-    _zone(tz)
+    checked_zone(tz)
     run_command(show(), where)
 
 
@@ -319,7 +264,7 @@ def import_(
     setup_logging(verbose)
     where = location_of(data_dir, dsn, must_exist=False)
     options = ImportOptions(
-        assume_tz=None if assume_tz is None else zone(_zone(assume_tz, "--assume-tz")),
+        assume_tz=None if assume_tz is None else zone(checked_zone(assume_tz, "--assume-tz")),
         skip_invalid=skip_invalid,
     )
     counts, skipped = run_command(
