@@ -93,12 +93,13 @@ def run_readme(readme: Path, python: str) -> None:
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) == 3 and argv[0] == "contents":
-        check_contents(Path(argv[1]), Path(argv[2]))
-    elif len(argv) == 3 and argv[0] == "readme":
-        run_readme(Path(argv[1]), argv[2])
-    else:
-        _fail(f"usage: check_dist.py contents DIST SRC | readme README PYTHON, got {argv}")
+    match argv:
+        case ["contents", dist, src]:
+            check_contents(Path(dist), Path(src))
+        case ["readme", readme, python]:
+            run_readme(Path(readme), python)
+        case _:
+            _fail(f"usage: check_dist.py contents DIST SRC | readme README PYTHON, got {argv}")
 
 
 if __name__ == "__main__":
