@@ -34,7 +34,7 @@ class ToyStore(BaseStore):
     folder_name = "toy"
 
     def __init__(self, data_dir: str | os.PathLike[str], *, lazy: bool = True,
-                 fs: FileSystem | None = None, checkpoint_every: int = 1000,
+                 fs: FileSystem | None = None, checkpoint_every: int | None = None,
                  parts: int = 8, idle_checkpoint: float = 1.0, **kwargs: Any) -> None:
         super().__init__(data_dir, fs=fs, **kwargs)
         self.parts = parts

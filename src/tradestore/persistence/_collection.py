@@ -13,7 +13,8 @@ How a change becomes durable (the modules named hold the details and the why):
    is one (:mod:`._spares`). With ``journal="append"`` the batch is instead
    ONE record appended to the collection's log (:mod:`._applog`): one write
    and one data flush.
-3. After ``checkpoint_every`` journal files or ``checkpoint_bytes`` of them,
+3. After ``checkpoint_every`` commits or ``checkpoint_bytes`` of them (see
+   :func:`~._checkpoint.checkpoint_limits` for the defaults and their reasons),
    after ``idle_checkpoint`` seconds without commits, and at close, a
    checkpoint (:mod:`._checkpoint`) rewrites each document changed since the
    last one, records the sequence number in ``checkpoint.json`` and retires
@@ -40,7 +41,7 @@ from tradestore.errors import CommitInDoubtError, StoreError, StoreIOError
 from tradestore.persistence._applog import close_log
 from tradestore.persistence._cache import DocumentCache, Unsettled
 from tradestore.persistence._changes import Txn, check_encodable
-from tradestore.persistence._checkpoint import CheckpointPlan, write_checkpoint
+from tradestore.persistence._checkpoint import CheckpointPlan, checkpoint_limits, write_checkpoint
 from tradestore.persistence._format import Decoded
 from tradestore.persistence._fs import FileSystem, make_folder, run_io
 from tradestore.persistence._journal import JournalState, commit_error, write_commit
@@ -69,8 +70,8 @@ class Collection(DocumentCache[R]):
         durable: bool,
         read_only: bool,
         lazy: bool = False,
-        checkpoint_every: int = 1000,
-        checkpoint_bytes: int = 16 << 20,
+        checkpoint_every: int | None = None,
+        checkpoint_bytes: int | None = None,
         idle_checkpoint: float = 1.0,
         journal: str = "files",
     ) -> None:
@@ -78,8 +79,9 @@ class Collection(DocumentCache[R]):
         self._durable = durable
         self._append = journal == "append"
         self._lazy = lazy and not read_only
-        self._checkpoint_every = checkpoint_every
-        self._checkpoint_bytes = checkpoint_bytes
+        every, nbytes = checkpoint_limits(append=self._append, durable=durable)
+        self._checkpoint_every = every if checkpoint_every is None else checkpoint_every
+        self._checkpoint_bytes = nbytes if checkpoint_bytes is None else checkpoint_bytes
         self._idle_checkpoint = idle_checkpoint
         rec_t: Any = record_type
         self._journal_decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]] = (

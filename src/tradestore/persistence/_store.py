@@ -108,7 +108,7 @@ class BaseStore:
 
     def _collection(  # noqa: PLR0913  where, what, and the collection's tunables
         self, sub: str | None, name: str, record_type: type[R], *, lazy: bool = False,
-        checkpoint_every: int = 1000, checkpoint_bytes: int = 16 << 20,
+        checkpoint_every: int | None = None, checkpoint_bytes: int | None = None,
         idle_checkpoint: float = 1.0,
     ) -> Collection[R]:
         """Declare a collection stored in ``sub`` (or the store folder itself)."""
