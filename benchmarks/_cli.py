@@ -78,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
         "full sizes the naive peers alone take hours without one",
     )
     p.add_argument(
+        "--gc-unfrozen",
+        dest="gc_freeze",
+        action="store_false",
+        help="leave the heap unfrozen in the timed windows (by default each window starts "
+        "with gc.freeze(), as the README tells bots to do after start-up)",
+    )
+    p.add_argument(
         "--out",
         type=Path,
         default=ROOT / "docs" / "benchmarks.md",
@@ -140,6 +147,7 @@ def build_config(argv: Sequence[str], sizes: Sizes | None = None) -> RunConfig:
         quick=args.quick,
         command=shlex.join(["python", "-m", "benchmarks", *argv]),
         skipped=skipped,
+        gc_freeze=args.gc_freeze,
     )
 
 

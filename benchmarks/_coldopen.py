@@ -1,6 +1,7 @@
 """W4's fresh process: open a prepared store, read one symbol, print the figures as JSON.
 
-Usage: ``python -m benchmarks._coldopen SYSTEM PATH SYMBOL``. The system's
+Usage: ``python -m benchmarks._coldopen SYSTEM PATH SYMBOL frozen|unfrozen`` (the
+last: whether the stall monitor freezes the heap, see ``_stall.py``). The system's
 modules are imported before the clock starts; peak memory is the process's
 peak resident set (``VmHWM``, else ``ru_maxrss``), and the growth is measured
 from just before the open.
@@ -36,10 +37,10 @@ def _maxrss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-async def _measure(system: str, path: Path, symbol: str) -> dict[str, Any]:
+async def _measure(system: str, path: Path, symbol: str, freeze: bool) -> dict[str, Any]:
     adapter = make_adapter(system)
     before = _maxrss_mib()
-    async with StallMonitor() as monitor:
+    async with StallMonitor(freeze=freeze) as monitor:
         start = time.perf_counter()
         await adapter.open(path)
         await adapter.read(symbol)
@@ -56,9 +57,9 @@ async def _measure(system: str, path: Path, symbol: str) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     """Run the measurement and print one JSON line; errors are reported in it."""
-    system, path, symbol = argv
+    system, path, symbol, heap = argv
     try:
-        result = asyncio.run(_measure(system, Path(path), symbol))
+        result = asyncio.run(_measure(system, Path(path), symbol, heap == "frozen"))
     except Exception as exc:  # reported to the parent, which counts it
         result = {"error": f"{type(exc).__name__}: {exc}"}
     print(json.dumps(result))

@@ -487,7 +487,9 @@ def render_markdown(
         "```",
         "",
         f"Run on {machine['date']} ({'quick sizes' if config.quick else 'full sizes'}, "
-        f"{config.repeats} repeat(s), medians shown). Raw figures: [`{raw}`]({raw}); "
+        f"{config.repeats} repeat(s), medians shown; "
+        f"{'heap frozen' if config.gc_freeze else 'heap not frozen'} at each timed "
+        f"window's start, see Method). Raw figures: [`{raw}`]({raw}); "
         f"figure: [`{png}`]({png}).",
         "",
         f"![tradestore against its peers]({png})",
@@ -682,7 +684,11 @@ def _method(config: RunConfig) -> list[str]:
         "held, so it stalls the loop whatever the store; a store's "
         "allocations decide how often one falls in the window. An application that calls "
         "`gc.freeze()` once after start-up takes the interpreter's objects out of every "
-        "later pass (`tradestore run` does).",
+        "later pass (`tradestore run` does, and the README tells bots to). So every system's "
+        "timed window starts with `gc.collect()` and `gc.freeze()`, leaving out of the "
+        "passes what the case set up (the interpreter's objects and the opened store); "
+        "`--gc-unfrozen` measures without (a full pass then takes 10-20 ms in this "
+        "process, and falls in W1's window for every tradestore system at full size).",
         "- Between two operations the workload gives the event loop one turn "
         "(`await asyncio.sleep(0)`, untimed except in W1's wall clock), as a scheduler doing "
         "other work would; so a store whose calls never suspend is not blamed for the "
@@ -782,6 +788,7 @@ def write_outputs(
         "command": config.command,
         "machine": machine,
         "quick": config.quick,
+        "gc_freeze": config.gc_freeze,
         "repeats": config.repeats,
         "budget_s": config.budget_s,
         "sizes": {k: v for k, v in vars(config.sizes).items()},
@@ -815,6 +822,7 @@ def rerender(raw_path: Path) -> list[Path]:
         systems=tuple(raw["systems"]), work_dir=raw_path.parent,
         out=raw_path.with_suffix(".md"), budget_s=raw["budget_s"], quick=raw["quick"],
         command=raw["command"], skipped=raw["skipped"],
+        gc_freeze=raw.get("gc_freeze", False),  # runs before the option were unfrozen
     )
     targets = evaluate_targets(summaries, config.sizes, config.systems)
     markdown = render_markdown(config, summaries, targets, raw["machine"])

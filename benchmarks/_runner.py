@@ -33,6 +33,7 @@ class RunConfig:
     quick: bool = False
     command: str = "python -m benchmarks"
     skipped: dict[str, str] = field(default_factory=dict)
+    gc_freeze: bool = True  # the heap frozen at each timed window's start (_stall.py)
 
 
 def params_for(workload: str, sizes: Sizes) -> list[str]:
@@ -53,7 +54,8 @@ async def run_all(
     config: RunConfig, progress: Callable[[CaseResult], None] | None = None
 ) -> list[CaseResult]:
     """Run every case of the run, round-robin over systems within each repeat."""
-    ctx = Context(sizes=config.sizes, work_dir=config.work_dir, budget_s=config.budget_s)
+    ctx = Context(sizes=config.sizes, work_dir=config.work_dir, budget_s=config.budget_s,
+                  gc_freeze=config.gc_freeze)
     results: list[CaseResult] = []
     for repeat in range(config.repeats):
         for workload in config.workloads:

@@ -5,6 +5,13 @@ in the same window (``max_gc_s``): a full pass visits every tracked object of
 the process, the interpreter's own (its modules, functions and classes) among
 them, and holds the GIL meanwhile, so it stalls the loop whatever the store;
 the report shows it beside the stall it may explain.
+
+By default the monitor first collects and then freezes the heap
+(``gc.freeze()``), as the README tells a bot to do once after start-up and as
+``tradestore run`` does: what the case set up (the interpreter's modules, the
+store's cache) is then left out of the collector's passes in the window, which
+visit only what the window allocates. ``freeze=False`` measures an unfrozen
+process instead (``python -m benchmarks --gc-unfrozen``).
 """
 
 from __future__ import annotations
@@ -27,7 +34,8 @@ class StallMonitor:
     could not run a ready coroutine.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, freeze: bool = True) -> None:
+        self.freeze = freeze
         self.max_stall_s = 0.0
         self.max_gc_s = 0.0
         self.ticks = 0
@@ -55,6 +63,9 @@ class StallMonitor:
 
     async def __aenter__(self) -> StallMonitor:
         self._running = True
+        if self.freeze:
+            gc.collect()  # outside the window: its garbage is not frozen for good
+            gc.freeze()
         gc.callbacks.append(self._on_gc)
         self._task = asyncio.get_running_loop().create_task(self._tick())
         await asyncio.sleep(0)  # let the ticker take its first timestamp
@@ -71,3 +82,5 @@ class StallMonitor:
             await self._task  # ends after its current tick, recording it
             self._task = None
         gc.callbacks.remove(self._on_gc)
+        if self.freeze:
+            gc.unfreeze()

@@ -97,6 +97,7 @@ class Context:
     work_dir: Path
     budget_s: float | None = None
     seed: int = 20_251_129
+    gc_freeze: bool = True  # see StallMonitor
 
     def deadline(self) -> float | None:
         """perf_counter() value after which a case issues no new operation."""
@@ -230,7 +231,7 @@ async def _floor_case(
     measure: Callable[[Path, int, float | None], list[float]],
 ) -> None:
     result.ops_planned = n
-    async with _case_dir(ctx, result) as path, StallMonitor() as monitor:
+    async with _case_dir(ctx, result) as path, StallMonitor(freeze=ctx.gc_freeze) as monitor:
         start = time.perf_counter()
         latencies = await asyncio.to_thread(measure, path, n, ctx.deadline())
         elapsed = time.perf_counter() - start
@@ -270,7 +271,7 @@ async def _w1(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
                     acked[symbol] += 1
                 await _yield()
 
-        async with StallMonitor() as monitor:
+        async with StallMonitor(freeze=ctx.gc_freeze) as monitor:
             start = time.perf_counter()
             await asyncio.gather(*(worker(plan) for plan in plans))
             elapsed = time.perf_counter() - start
@@ -309,7 +310,7 @@ async def _sequential_updates(
         await adapter.open(path)
         await _settle()
         deadline = ctx.deadline()
-        async with StallMonitor() as monitor:
+        async with StallMonitor(freeze=ctx.gc_freeze) as monitor:
             for symbol in picks:
                 if deadline is not None and time.perf_counter() > deadline:
                     break
@@ -344,6 +345,7 @@ async def _w4(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
             result.system,
             str(path),
             target,
+            "frozen" if ctx.gc_freeze else "unfrozen",
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=_child_env(),
@@ -449,7 +451,7 @@ async def _w5(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
         await _settle()
         deadline = ctx.deadline()
         elapsed = 0.0
-        async with StallMonitor() as monitor:
+        async with StallMonitor(freeze=ctx.gc_freeze) as monitor:
             for first in range(0, len(picks), _READ_BATCH):
                 if deadline is not None and time.perf_counter() > deadline:
                     break
@@ -479,7 +481,7 @@ async def _w6(adapter: Adapter, result: CaseResult, ctx: Context) -> None:
     async with _case_dir(ctx, result) as path:
         await adapter.open_logs(path)
         deadline = ctx.deadline()
-        async with StallMonitor() as monitor:
+        async with StallMonitor(freeze=ctx.gc_freeze) as monitor:
             last_day: date | None = None
             for day, payload in zip(days, payloads, strict=True):
                 if deadline is not None and time.perf_counter() > deadline:

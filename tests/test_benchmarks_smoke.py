@@ -151,7 +151,7 @@ def test_the_file_system_tables_go_into_the_main_report(tmp_path: Path) -> None:
 def test_the_stall_monitor_records_the_garbage_collector_pass_it_waited_for() -> None:
     async def window() -> StallMonitor:
         junk = [[i] for i in range(100_000)]  # enough tracked objects for a visible pass
-        async with StallMonitor() as monitor:
+        async with StallMonitor(freeze=False) as monitor:
             gc.collect()  # runs on the loop, as a pass set off by an allocation does
             await asyncio.sleep(0.002)
         del junk
@@ -161,3 +161,31 @@ def test_the_stall_monitor_records_the_garbage_collector_pass_it_waited_for() ->
     assert monitor.max_gc_s > 0.0
     assert monitor.max_stall_s >= 0.9 * monitor.max_gc_s  # the ticker waited for it
     assert monitor._on_gc not in gc.callbacks
+
+
+def test_the_stall_monitor_freezes_what_was_set_up_before_its_window_by_default() -> None:
+    # As a bot that calls gc.freeze() after start-up: the window's collector passes
+    # skip what the case set up, and the heap is unfrozen again afterwards.
+    async def window(freeze: bool) -> int:
+        setup = [[i] for i in range(10_000)]
+        async with StallMonitor(freeze=freeze):
+            frozen = gc.get_freeze_count()
+        assert setup
+        return frozen
+
+    assert asyncio.run(window(True)) >= 10_000
+    assert gc.get_freeze_count() == 0
+    assert asyncio.run(window(False)) == 0
+
+
+def test_gc_unfrozen_is_recorded_in_the_config_and_the_report(tmp_path: Path) -> None:
+    from benchmarks._cli import main
+
+    assert build_config([]).gc_freeze
+    assert not build_config(["--gc-unfrozen"]).gc_freeze
+    out = tmp_path / "bench" / "benchmarks.md"
+    assert main(["--quick", "--only", "W2", "--systems", "sqlite_full", "--repeats", "1",
+                 "--budget", "1", "--gc-unfrozen", "--out", str(out),
+                 "--work-dir", str(tmp_path / "w")]) == 0
+    assert "heap not frozen at each timed window's start" in out.read_text()
+    assert json.loads(out.with_suffix(".json").read_text())["gc_freeze"] is False
