@@ -41,7 +41,7 @@ from tradestore.errors import CommitInDoubtError, StoreError, StoreIOError
 from tradestore.persistence._applog import close_log
 from tradestore.persistence._cache import DocumentCache, Unsettled
 from tradestore.persistence._changes import Txn, check_encodable
-from tradestore.persistence._checkpoint import CheckpointPlan, checkpoint_limits, write_checkpoint
+from tradestore.persistence._checkpoint import CheckpointPlan, checkpoint_limits, run_checkpoint
 from tradestore.persistence._format import Decoded
 from tradestore.persistence._fs import FileSystem, make_folder, run_io
 from tradestore.persistence._journal import JournalState, commit_error, write_commit
@@ -268,8 +268,8 @@ class Collection(DocumentCache[R]):
         if plan is None:
             return
         try:
-            spares = await run_io(write_checkpoint, self._fs, self.folder, plan,
-                                  sync_point=not self._durable, room=self._spares.room())
+            spares = await run_checkpoint(self._fs, self.folder, plan,
+                                          sync_point=not self._durable, room=self._spares.room())
         except Exception:
             self._log.dirty |= set(plan.snaps)
             _log.warning("checkpoint of %s failed; its journals are kept", self.folder,
