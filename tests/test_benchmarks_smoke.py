@@ -189,3 +189,25 @@ def test_gc_unfrozen_is_recorded_in_the_config_and_the_report(tmp_path: Path) ->
                  "--work-dir", str(tmp_path / "w")]) == 0
     assert "heap not frozen at each timed window's start" in out.read_text()
     assert json.loads(out.with_suffix(".json").read_text())["gc_freeze"] is False
+
+
+def test_the_report_says_what_bounds_the_append_mode_where_sqlite_wins() -> None:
+    from benchmarks._report import _Table, _where_peers_win
+    from benchmarks._runner import Summary
+
+    def row(workload: str, system: str, metric: str, value: float) -> Summary:
+        return Summary(workload, "", system, {metric: value}, 1.0, 0, None, 1, 1, 1, [], [])
+
+    rows = [row("W2", "tradestore_append", "mean_ms", 0.45),
+            row("W2", "sqlite_full", "mean_ms", 0.30),
+            row("W6", "tradestore_append", "appends_per_s", 2000.0),
+            row("W6", "sqlite_full", "appends_per_s", 4000.0),
+            row("W6", "floor_append", "appends_per_s", 5000.0)]
+    text = "\n".join(_where_peers_win(_Table(rows)))
+    assert 'journal="append"' in text
+    assert "the append floor: 0.2 ms here" in text
+    assert "tradestore_append spends 0.25 ms per W2 update, sqlite_full 0.1 ms" in text
+    assert "None in this run" not in text
+    faster = [row("W2", "tradestore_append", "mean_ms", 0.2), *rows[1:2],
+              row("W6", "tradestore_append", "appends_per_s", 5000.0), *rows[3:]]
+    assert 'journal="append"' not in "\n".join(_where_peers_win(_Table(faster)))
