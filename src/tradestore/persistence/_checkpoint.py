@@ -76,8 +76,8 @@ __all__ = [
 #   bounds only the replay after a crash (a 5,000-symbol store's open and first read
 #   on ext4 here: 0.19 s with 8,000 small records to replay, 0.07 s with 1,000, 0.05 s
 #   after a clean close) and the log's size (a small record takes one 4 KiB block:
-#   32 MiB for 8,192). The rewrites it saves are
-#   most of a sequential writer's cost on btrfs, where each document's sync is slow.
+#   32 MiB for 8,192). The rewrites it saves are most of a sequential writer's cost
+#   on btrfs, where each document's sync is slow.
 # - durable=False: checkpoints are its only sync points, so their interval is what a
 #   power cut may lose (README); it keeps files mode's in both journal modes.
 CHECKPOINT_EVERY = 1000
@@ -107,6 +107,10 @@ class CheckpointPlan:
     # document -> whether its backup exists, once run_checkpoint has checked it
     checked: dict[str, bool] = field(default_factory=dict)
 
+    def rewritten(self) -> list[str]:
+        """The documents written anew (the others, emptied, are removed)."""
+        return [doc for doc, records in self.snaps.items() if records]
+
 
 async def run_checkpoint(fs: FileSystem, folder: Path, plan: CheckpointPlan, *,
                          sync_point: bool, room: int) -> list[Path]:
@@ -118,7 +122,7 @@ async def run_checkpoint(fs: FileSystem, folder: Path, plan: CheckpointPlan, *,
     loop runs. Only this writer changes backups, so none changes before
     :func:`write_checkpoint`, which skips the documents checked here.
     """
-    docs = [doc for doc, records in plan.snaps.items() if records]
+    docs = plan.rewritten()
     for i in range(0, len(docs), BACKUPS_PER_JOB):
         plan.checked.update(await run_io(_check_backups, fs, folder, plan,
                                          docs[i:i + BACKUPS_PER_JOB]))
@@ -127,9 +131,11 @@ async def run_checkpoint(fs: FileSystem, folder: Path, plan: CheckpointPlan, *,
 
 def _check_backups(fs: FileSystem, folder: Path, plan: CheckpointPlan,
                    docs: list[str]) -> dict[str, bool]:
+    """Each backup of ``docs`` checked, and whether it is there to become a spare."""
     present: dict[str, bool] = {}
     for doc in docs:
         backup = plan.names[doc] + BACKUP_SUFFIX
+        # Damaged bytes are set aside, never overwritten.
         set_aside_bad_backup(fs, folder, backup, collection=plan.collection, doc=doc)
         present[doc] = bool(fs.reuse_files) and fs.exists(folder / backup)
     return present
@@ -160,17 +166,14 @@ def write_checkpoint(fs: FileSystem, folder: Path, plan: CheckpointPlan, *, sync
 def _backups_to_spares(fs: FileSystem, folder: Path, plan: CheckpointPlan,
                        ) -> dict[str, Path]:
     """Step 1: each changed document's backup checked, renamed to a spare name, synced."""
+    docs = plan.rewritten()
+    plan.checked.update(_check_backups(fs, folder, plan,
+                                       [doc for doc in docs if doc not in plan.checked]))
     reuse: dict[str, Path] = {}
-    for doc, records in plan.snaps.items():
-        if records:
-            backup = plan.names[doc] + BACKUP_SUFFIX
-            present = plan.checked.get(doc)
-            if present is None:  # damaged bytes are set aside, never overwritten
-                set_aside_bad_backup(fs, folder, backup, collection=plan.collection, doc=doc)
-                present = bool(fs.reuse_files) and fs.exists(folder / backup)
-            if present:
-                reuse[doc] = spare_path(folder)
-                fs.replace(folder / backup, reuse[doc])
+    for doc in docs:
+        if plan.checked[doc]:
+            reuse[doc] = spare_path(folder)
+            fs.replace(folder / (plan.names[doc] + BACKUP_SUFFIX), reuse[doc])
     if reuse:
         fs.fsync_dir(folder)
     return reuse
