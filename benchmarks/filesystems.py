@@ -132,6 +132,16 @@ def _table(fs: str, data: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _header(argv: Sequence[str], wanted: Sequence[str]) -> list[str]:
+    """The report's title and the command that made it (a note named only if it is there)."""
+    noted = [fs for fs in wanted if fs in NO_SPARES]
+    see = f" (see the note under {', '.join(noted)})" if noted else ""
+    return ["# Benchmarks per file system", "",
+            f"`python -m benchmarks.filesystems {' '.join(argv)}`: W2, W6 and W1, each file "
+            "system in its own run beside sqlite_full and the floors. Compare within a table "
+            f"only; a run on a machine busy with other work is noisy{see}.", ""]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the suite per file system and write the combined report."""
     p = argparse.ArgumentParser(prog="python -m benchmarks.filesystems", description=__doc__)
@@ -153,11 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.error(f"missing: {', '.join(missing)}")
     reports = args.out.parent / "benchmarks-fs"
     reports.mkdir(parents=True, exist_ok=True)
-    lines = ["# Benchmarks per file system", "",
-             f"`python -m benchmarks.filesystems {' '.join(argv or sys.argv[1:])}`: W2, W6 "
-             "and W1, each file system in its own run beside sqlite_full and the floors. "
-             "Compare within a table only; a run on a machine busy with other work is noisy "
-             "(see the note under xfs).", ""]
+    lines = _header(argv or sys.argv[1:], wanted)
     if args.rerender:
         if args.out.exists():  # keep the header naming the command that ran
             lines = args.out.read_text(encoding="utf-8").splitlines()[:4]

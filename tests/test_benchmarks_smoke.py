@@ -148,6 +148,22 @@ def test_the_file_system_tables_go_into_the_main_report(tmp_path: Path) -> None:
     assert "### xfs" in text
 
 
+def test_the_file_system_report_points_to_a_note_only_when_a_table_has_one() -> None:
+    from benchmarks.filesystems import _header, _table
+
+    data = {"summary": [
+        {"workload": "W2", "system": "tradestore_durable", "metrics": {"mean_ms": 1.5}},
+        {"workload": "W2", "system": "sqlite_full", "metrics": {"mean_ms": 0.5}},
+    ]}
+    with_xfs = "\n".join(_header(["--fs", "disk,xfs"], ["disk", "xfs"]))
+    assert "(see the note under xfs)" in with_xfs
+    assert "Spares are off by default here" in "\n".join(_table("xfs", data))
+    without = "\n".join(_header(["--fs", "disk,ext4"], ["disk", "ext4"]))
+    assert "--fs disk,ext4" in without
+    assert "see the note" not in without
+    assert "Spares are off by default here" not in "\n".join(_table("ext4", data))
+
+
 def test_the_stall_monitor_records_the_garbage_collector_pass_it_waited_for() -> None:
     async def window() -> StallMonitor:
         junk = [[i] for i in range(100_000)]  # enough tracked objects for a visible pass
