@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+
+import pytest
 
 from tests.persistence.toy import Counter
 from tradestore.persistence._changes import Batch, Txn, apply_changes
@@ -29,3 +32,41 @@ async def test_a_batch_keeps_the_committed_value_and_undoes_to_it() -> None:
     batch.fail(RuntimeError("disk gone"))
     assert isinstance(fut.exception(), RuntimeError)
     await asyncio.sleep(0)
+
+
+async def test_each_caller_of_a_batch_waits_on_its_own_future() -> None:
+    cache: dict[str, dict[str, Counter]] = {"d": {}}
+    batch = Batch()
+    waiters = []
+    for k in range(3):
+        txn: Txn[Counter] = Txn(cache)
+        txn.put("d", f"k{k}", Counter(f"k{k}", k))
+        waiters.append(batch.add(cache, txn))
+    waiters[1].cancel()  # that caller stopped waiting: the others still wait
+    batch.done()
+    assert [w.cancelled() for w in waiters] == [False, True, False]
+    assert waiters[0].result() is None
+    assert waiters[2].result() is None
+
+
+async def test_a_failed_batch_leaves_no_error_unread_for_a_caller_gone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cache: dict[str, dict[str, Counter]] = {"d": {}}
+    batch = Batch()
+    txn: Txn[Counter] = Txn(cache)
+    txn.put("d", "a", Counter("a", 1))
+    waiter = batch.add(cache, txn)
+    batch.fail(RuntimeError("disk gone"))
+    assert isinstance(waiter.exception(), RuntimeError)
+    # A caller cancelled after the failure, before it woke, never reads its error:
+    # asyncio must not report it as "never retrieved" when the future goes.
+    txn = Txn(cache)
+    txn.put("d", "b", Counter("b", 1))
+    second = Batch()
+    second.add(cache, txn)
+    second.fail(RuntimeError("disk gone"))
+    del second
+    gc.collect()
+    await asyncio.sleep(0)
+    assert "never retrieved" not in caplog.text

@@ -150,6 +150,37 @@ async def test_cancelled_caller_still_commits_and_leaks_nothing(tmp_path: Path) 
     assert len(os.listdir("/proc/self/fd")) <= fds_before
 
 
+async def test_a_cancelled_caller_leaves_the_others_of_its_batch_waiting(
+    tmp_path: Path,
+) -> None:
+    async with ToyStore(tmp_path, lazy=False) as store:
+        await store.add("warm")
+        tasks = [asyncio.create_task(store.add(f"b{k}")) for k in range(5)]
+        await asyncio.sleep(0)  # each applied its change and joined the pending batch
+        tasks[2].cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert isinstance(results[2], asyncio.CancelledError)
+        assert [r for k, r in enumerate(results) if k != 2] == [1, 1, 1, 1]
+    # The cancelled caller's change was applied, so it is committed with the rest.
+    assert await reopen_all(tmp_path) == {"warm": 1, **{f"b{k}": 1 for k in range(5)}}
+
+
+async def test_a_failed_commit_reaches_every_caller_still_waiting(tmp_path: Path) -> None:
+    fs = FailingFS()
+    async with ToyStore(tmp_path, fs=fs, lazy=False) as store:
+        await store.add("warm")
+        fs.fail = "fdatasync"
+        tasks = [asyncio.create_task(store.add(f"b{k}")) for k in range(4)]
+        await asyncio.sleep(0)
+        tasks[1].cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        fs.fail = None
+        assert isinstance(results[1], asyncio.CancelledError)
+        assert all(isinstance(r, StoreIOError) for k, r in enumerate(results) if k != 1)
+        assert await store.all() == {"warm": 1}  # rolled back, the cancelled change too
+    assert await reopen_all(tmp_path) == {"warm": 1}
+
+
 async def test_leftover_temp_files_are_removed(tmp_path: Path) -> None:
     async with ToyStore(tmp_path) as store:
         await store.add("a")

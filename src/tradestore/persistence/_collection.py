@@ -4,8 +4,8 @@ How a change becomes durable (the modules named hold the details and the why):
 
 1. A mutation runs under the collection's lock against the cache
    (:class:`~._changes.Txn`), then joins the pending batch
-   (:class:`~._changes.Batch`) and waits, shielded from cancellation, for
-   its commit.
+   (:class:`~._changes.Batch`) and waits for its commit (a caller cancelled
+   meanwhile stops waiting; its change is committed all the same).
 2. One write loop takes the whole pending batch and writes it as ONE new
    journal file (:mod:`._journal`, by :func:`~._replace.write_new`): many
    concurrent changes, to any number of documents, cost one file write. Every
@@ -189,12 +189,12 @@ class Collection(DocumentCache[R]):
         if fut is not None:
             if self._writer is None or self._writer.done():
                 self._writer = asyncio.get_running_loop().create_task(self._write_loop())
-            await asyncio.shield(fut)
+            await fut
         return result
 
     async def _write_loop(self) -> None:
         log = self._log
-        while log.pending.future is not None:
+        while log.pending.waiters:
             batch, seq = log.take()
             name = log.target(seq, self._durable)
             try:
@@ -216,8 +216,7 @@ class Collection(DocumentCache[R]):
             if self._durable and not self._append:
                 self._spares.folder_synced()  # the commit synced the folder
             log.committed(batch, seq, name, nbytes)
-            assert batch.future is not None
-            batch.future.set_result(None)
+            batch.done()
             self._schedule_checkpoint()
 
     def _schedule_checkpoint(self) -> None:
