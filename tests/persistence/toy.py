@@ -35,10 +35,11 @@ class ToyStore(BaseStore):
 
     def __init__(self, data_dir: str | os.PathLike[str], *, lazy: bool = True,
                  fs: FileSystem | None = None, checkpoint_every: int | None = None,
-                 parts: int = 8, idle_checkpoint: float = 1.0, **kwargs: Any) -> None:
+                 parts: int = 8, idle_checkpoint: float = 1.0, warm: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(data_dir, fs=fs, **kwargs)
         self.parts = parts
-        self.coll = self._collection(None, "counters", Counter, lazy=lazy,
+        self.coll = self._collection(None, "counters", Counter, lazy=lazy, warm=warm,
                                      checkpoint_every=checkpoint_every,
                                      idle_checkpoint=idle_checkpoint)
 

@@ -10,6 +10,7 @@ under the collection's lock, as every mutation does.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -17,7 +18,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
-from tradestore.errors import StoreCorruptedError, StoreIOError
+from tradestore.errors import StoreCorruptedError, StoreError, StoreIOError
 from tradestore.persistence._changes import apply_changes
 from tradestore.persistence._format import Decoded
 from tradestore.persistence._fs import FileSystem, run_io
@@ -25,9 +26,16 @@ from tradestore.persistence._journal import JournalState
 from tradestore.persistence._naming import doc_file_name
 from tradestore.persistence._recovery import read_doc
 
-__all__ = ["DocumentCache", "Unsettled"]
+__all__ = ["WARM_BATCH", "DocumentCache", "Unsettled"]
 
+_log = logging.getLogger(__name__)
 R = TypeVar("R", bound=msgspec.Struct)
+#: Documents read per job by the warm-up of a lazy open (:meth:`DocumentCache.warm`):
+#: one thread hop for many first reads, while each job stays short (a job that keeps
+#: the GIL through a long run of short reads and decodes keeps the event loop from
+#: running, which the checkpoint's paced backup checks avoid too).
+WARM_BATCH = 16
+WARM_RECORDS = 256  # and a job ends early once it has decoded this many records
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -39,8 +47,10 @@ class Unsettled(Exception):
 class DocumentCache(Generic[R]):
     """Records of type ``R`` by document, and where each document lives on disk."""
 
-    def __init__(self, folder: Path, name: str, record_type: type[R], *, fs: FileSystem,
-                 read_only: bool) -> None:
+    def __init__(  # noqa: PLR0913  where, what, and how the collection is opened
+        self, folder: Path, name: str, record_type: type[R], *, fs: FileSystem,
+        read_only: bool, warm: bool = False,
+    ) -> None:
         self.folder = folder
         self.name = name
         self.record_type = record_type
@@ -52,6 +62,8 @@ class DocumentCache(Generic[R]):
         )
         self._lock = asyncio.Lock()
         self._settle_anyway = False
+        self._warm = warm and not read_only  # after open, load ahead of use: see warm()
+        self._warmer: asyncio.Task[None] | None = None
         self._clear()
 
     def _clear(self) -> None:
@@ -81,6 +93,48 @@ class DocumentCache(Generic[R]):
                     salvage.append(exc.path or doc)
                     await self._load(doc, salvage=True)
 
+    def _start_warming(self) -> None:
+        if self._warm:
+            self._warmer = asyncio.get_running_loop().create_task(self.warm())
+
+    async def _stop_warming(self) -> None:
+        if self._warmer is not None:
+            self._warmer.cancel()
+            await asyncio.wait([self._warmer])  # its end, not its cancellation, is awaited
+            self._warmer = None
+
+    async def warm(self) -> None:
+        """Load every document not loaded yet, :data:`WARM_BATCH` to a thread job.
+
+        Run as a task after a lazy open when the collection's callers soon touch
+        most of its documents (per-symbol state): the open still reads none, and
+        the first touch of a document then finds it loaded, where it would cost
+        a thread hop and a read of its own. The reads change nothing on disk and
+        take no lock, so no caller waits for them; what was read is put in the
+        cache under the lock, each document only if it is still not loaded (a
+        document's file changes only once it is: a checkpoint writes loaded
+        documents alone). A document that is damaged, or needs its backup, is
+        left to its first use, which recovers it (or raises) as without a warm-up.
+        """
+        docs = sorted((self._files.keys() | self._overlay.keys()) - self._docs.keys())
+        while docs:
+            todo = [(d, self._files.get(d) or doc_file_name(d))
+                    for d in docs[:WARM_BATCH] if d not in self._docs]
+            if not todo:
+                del docs[:WARM_BATCH]
+                continue
+            try:
+                done, read = await run_io(_read_docs, self._fs, self.folder, todo, self.name,
+                                          self._doc_decoder)
+            except Exception as exc:  # e.g. the executor shut down: stop, no harm done
+                _log.info("stopped loading %s ahead of use: %r", self.folder, exc)
+                return
+            del docs[:docs.index(todo[done - 1][0]) + 1]  # the rest of the window: next job
+            async with self._lock:
+                for doc, name, (records, seq, recovered) in read:
+                    if not recovered and doc not in self._docs and not self._absent(doc):
+                        self._install(doc, name, records, seq, recovered=False)
+
     async def _load(self, doc: str, *, salvage: bool = False) -> None:
         """Read one document, recover it if damaged, replay newer journals (lock held)."""
         name = self._files.get(doc)
@@ -95,6 +149,11 @@ class DocumentCache(Generic[R]):
             )
         except OSError as exc:
             raise StoreIOError.from_os_error(f"reading {self.folder / name}", exc) from exc
+        self._install(doc, name, records, seq, recovered=recovered)
+
+    def _install(self, doc: str, name: str, records: dict[str, R], seq: int, *,
+                 recovered: bool) -> None:
+        """Put a document just read into the cache, with the newer journals replayed."""
         self._log.saw(seq)
         for jseq, changes in self._overlay.pop(doc, []):
             if jseq > seq:
@@ -155,3 +214,29 @@ class DocumentCache(Generic[R]):
             recs = self._docs[doc]
         return recs
 
+
+
+_Read = list[tuple[str, str, tuple[dict[str, Any], int, bool]]]  # (doc, file, read_doc's)
+
+
+def _read_docs(
+    fs: FileSystem, folder: Path, todo: list[tuple[str, str]], collection: str,
+    decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]],
+) -> tuple[int, _Read]:
+    """Read documents as a reader would (no file moved): (how many of ``todo``, those read).
+
+    Stops after :data:`WARM_RECORDS` records; a document that fails is left out.
+    """
+    read: _Read = []
+    records = 0
+    for done, (doc, name) in enumerate(todo, 1):
+        try:
+            found = read_doc(fs, folder, name, collection=collection, doc=doc, decoder=decoder,
+                             read_only=True)
+        except (OSError, StoreError):  # left to its first use, which raises or recovers it
+            continue
+        read.append((doc, name, found))
+        records += len(found[0])
+        if records >= WARM_RECORDS:
+            return done, read
+    return len(todo), read

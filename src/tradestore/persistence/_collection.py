@@ -69,13 +69,13 @@ class Collection(DocumentCache[R]):
         fs: FileSystem,
         durable: bool,
         read_only: bool,
-        lazy: bool = False,
-        checkpoint_every: int | None = None,
-        checkpoint_bytes: int | None = None,
+        lazy: bool = False,  # documents loaded on first use, or with warm, ahead of it
+        warm: bool = False,
+        checkpoint_every: int | None = None, checkpoint_bytes: int | None = None,
         idle_checkpoint: float = 1.0,
         journal: str = "files",
     ) -> None:
-        super().__init__(folder, name, record_type, fs=fs, read_only=read_only)
+        super().__init__(folder, name, record_type, fs=fs, read_only=read_only, warm=warm and lazy)
         self._durable = durable
         self._append = journal == "append"
         self._lazy = lazy and not read_only
@@ -107,9 +107,11 @@ class Collection(DocumentCache[R]):
         A read-only open races with the writer's checkpoints (a journal removed,
         a document being rotated): it starts over until it reads a settled state.
         """
+        await self._stop_warming()
         for attempt in range(20):
             try:
                 await self._open_once(salvage)
+                self._start_warming()
                 return
             except Unsettled:
                 await asyncio.sleep(0.005 * (attempt + 1))
@@ -332,6 +334,7 @@ class Collection(DocumentCache[R]):
 
     async def close(self) -> None:
         """Drain, then checkpoint so the folder is compact for the next open."""
+        await self._stop_warming()
         if self._idle is not None:
             self._idle.cancel()
         await self.drain()

@@ -108,14 +108,14 @@ class BaseStore:
 
     def _collection(  # noqa: PLR0913  where, what, and the collection's tunables
         self, sub: str | None, name: str, record_type: type[R], *, lazy: bool = False,
-        checkpoint_every: int | None = None, checkpoint_bytes: int | None = None,
-        idle_checkpoint: float = 1.0,
+        warm: bool = False, checkpoint_every: int | None = None,
+        checkpoint_bytes: int | None = None, idle_checkpoint: float = 1.0,
     ) -> Collection[R]:
         """Declare a collection stored in ``sub`` (or the store folder itself)."""
         coll = Collection(
             self.folder / sub if sub else self.folder, name, record_type, fs=self._fs,
             durable=self.durable, read_only=self.read_only, lazy=lazy,
-            checkpoint_every=checkpoint_every, checkpoint_bytes=checkpoint_bytes,
+            warm=warm, checkpoint_every=checkpoint_every, checkpoint_bytes=checkpoint_bytes,
             idle_checkpoint=idle_checkpoint, journal=self.journal,
         )
         self._collections.append(coll)

@@ -1,8 +1,9 @@
 """StockStateStore: per-symbol scheduler bookkeeping, durable in ``<data_dir>/stock_state/``.
 
 States are spread over 1,024 documents by a stable hash of the normalised
-symbol (``zlib.crc32(symbol) % 1024`` as three hex digits). Documents are
-loaded on first touch (``lazy``), and a durable update writes one small journal
+symbol (``zlib.crc32(symbol) % 1024`` as three hex digits). The open reads
+no document (``lazy``); they are then read in the background (``warm``: a
+scheduler soon touches every symbol), and a durable update writes one small journal
 file plus, at checkpoints, only the documents it changed: its cost does not
 grow with the number of symbols stored.
 """
@@ -78,7 +79,8 @@ class FileStockStateStore(StockQueries, StockStateMethods, BaseStore, StockState
         }
         super().__init__(data_dir, durable=durable, read_only=read_only, clock=clock, fs=fs,
                          journal=journal)
-        self._states = self._collection(None, "stock_state", StockSchedulerState, lazy=True)
+        self._states = self._collection(None, "stock_state", StockSchedulerState, lazy=True,
+                                       warm=True)
         self._key = SymbolKeys()
 
     def today(self) -> date:
