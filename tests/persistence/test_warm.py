@@ -19,6 +19,7 @@ from tradestore.errors import StoreCorruptedError
 from tradestore.persistence._cache import WARM_BATCH
 from tradestore.persistence._fs import FileSystem
 from tradestore.persistence._naming import doc_file_name
+from tradestore.stores.stock_state_store import FileStockStateStore
 
 PARTS = 40  # more documents than one warm-up job reads
 VALUES = {f"k{i}": i for i in range(200)}
@@ -168,9 +169,13 @@ async def _outcome(data: Path, *, warm: bool) -> tuple[dict[str, object], list[s
                 got[key] = await store.get(key)
             except StoreCorruptedError as exc:
                 got[key] = type(exc).__name__
-    quarantined = sorted(p.name.rsplit(".", 2)[0] for p in data.rglob("*")
-                         if p.is_file() and "quarantine" in p.parts)  # less the time stamp
-    return got, quarantined
+    return got, _quarantined(data)
+
+
+def _quarantined(data: Path) -> list[str]:
+    """The files moved to quarantine, by the name each had (less its time stamp)."""
+    return sorted(p.name.rsplit(".", 2)[0] for p in data.rglob("*")
+                  if p.is_file() and "quarantine" in p.parts)
 
 
 async def test_a_damaged_document_is_left_to_its_first_use_as_without_a_warm_up(
@@ -200,6 +205,7 @@ async def test_a_reopened_stock_state_store_loads_its_partitions_ahead_of_use(
             await store.record_fetch(symbol, ok=True)
     fs = ReadLog()
     async with StockStateStore(tmp_path, fs=fs) as store:
+        assert isinstance(store, FileStockStateStore)
         await store.get_state(symbols[0])
         warmer = store._states._warmer
         assert warmer is not None
