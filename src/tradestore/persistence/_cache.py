@@ -4,7 +4,9 @@ A document is read whole (recovered from its backup if damaged, see
 :mod:`._recovery`), then the journal changes newer than the sequence number it
 includes are replayed onto it. Readers of a loaded document need no lock and
 no coroutine (:meth:`DocumentCache.peek`); the first load of a document runs
-under the collection's lock, as every mutation does.
+under the collection's lock, as every mutation does. With ``warm``, documents
+are read ahead of their first use, in the background after open
+(:meth:`DocumentCache.warm`).
 """
 
 from __future__ import annotations
@@ -213,7 +215,6 @@ class DocumentCache(Generic[R]):
                     await self._load(doc)
             recs = self._docs[doc]
         return recs
-
 
 
 _Read = list[tuple[str, str, tuple[dict[str, Any], int, bool]]]  # (doc, file, read_doc's)
