@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -184,31 +182,6 @@ async def test_reuse_off_keeps_no_spares_and_pads_nothing(tmp_path: Path) -> Non
     assert all(not p.read_bytes().endswith(b" ") for p in folder.glob("doc-*"))
     async with ToyStore(tmp_path, read_only=True) as reader:
         assert await reader.get("a") == 5
-
-
-@pytest.fixture
-def loop_mount(tmp_path: Path) -> Iterator[Callable[[str, list[str]], Path]]:
-    """Mount a fresh file system on an image file (root with mkfs.* only, else skip)."""
-    mounted: list[Path] = []
-
-    def mount(fs: str, mkfs: list[str]) -> Path:
-        if os.geteuid() != 0 or shutil.which(mkfs[0]) is None:
-            pytest.skip(f"loop-mounting {fs} needs root and {mkfs[0]}")
-        image, point = tmp_path / f"{fs}.img", tmp_path / fs
-        point.mkdir()
-        with image.open("wb") as fh:
-            fh.truncate(400 << 20)
-        subprocess.run([*mkfs, str(image)], check=True, capture_output=True)
-        done = subprocess.run(["mount", "-o", "loop", str(image), str(point)],
-                              capture_output=True, check=False)
-        if done.returncode != 0:
-            pytest.skip(f"cannot loop-mount here: {done.stderr.decode().strip()}")
-        mounted.append(point)
-        return point
-
-    yield mount
-    for point in mounted:
-        subprocess.run(["umount", str(point)], check=True)
 
 
 @pytest.mark.parametrize(("fs", "mkfs", "kind", "spares"), [

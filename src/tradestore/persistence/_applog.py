@@ -8,7 +8,9 @@ to :data:`PREALLOC` and doubled when full (a few growths per checkpoint).
 Zeros actually written, not ``fallocate``: writing into an allocated but
 unwritten extent still changes metadata (the extent becomes written) on ext4
 and xfs. Writing a record then changes neither the file's size nor its
-blocks, so its sync is one data flush (``fdatasync``) and nothing else.
+blocks, so its sync is one data flush (``fdatasync``) and nothing else. On
+btrfs that holds only for a no-copy-on-write file, which the log is made
+(:meth:`~._fs.FileSystem.open_log`).
 
 A record is framed so a torn or unsynced tail is recognised::
 

@@ -13,9 +13,11 @@ one thread hop instead of one per call.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import secrets
 import stat
+import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,6 +42,11 @@ FILE_MODE = 0o600
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC  # a new file
 _REOPEN = os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC  # a file this layer made, for writing
 DIR_MODE = 0o700
+# Linux's FS_IOC_GETFLAGS / FS_IOC_SETFLAGS (_IOR/_IOW('f', 1/2, long)) and FS_NOCOW_FL.
+_GETFLAGS = (2 << 30) | (struct.calcsize("l") << 16) | (ord("f") << 8) | 1
+_SETFLAGS = (1 << 30) | (struct.calcsize("l") << 16) | (ord("f") << 8) | 2
+_NOCOW = 0x00800000
+_NO_FLAGS = struct.pack("i", 0)
 TEMP_SUFFIX = ".tmp"
 SPARE_PREFIX = ".spare."
 
@@ -124,8 +131,23 @@ class FileSystem:
         return fd, max(st.st_size, size)
 
     def open_log(self, path: Path) -> int:
-        """Create the append journal ``path`` (it must not exist) and open it for writing."""
-        return os.open(path, _CREATE, FILE_MODE)
+        """Create the append journal ``path`` (it must not exist) and open it for writing.
+
+        Where the file system has the attribute (btrfs), the file is made
+        no-copy-on-write (``chattr +C``, which only an empty file takes), as
+        databases' logs on btrfs commonly are. A record then overwrites its
+        zeros in place, and its flush writes no new extent and no data
+        checksum: a fifth to a quarter less per durable append there
+        (docs/benchmarks-filesystems.md). Nothing relies on copy-on-write:
+        records start on a block of their own and carry their own checksum.
+        """
+        fd = os.open(path, _CREATE, FILE_MODE)
+        try:
+            flags = struct.unpack("i", fcntl.ioctl(fd, _GETFLAGS, _NO_FLAGS))[0]
+            fcntl.ioctl(fd, _SETFLAGS, struct.pack("i", flags | _NOCOW))
+        except OSError:  # not btrfs (EOPNOTSUPP, ENOTTY): nothing to change
+            pass
+        return fd
 
     def reopen_log(self, path: Path) -> int:
         """Open the existing append journal ``path`` (to flush it)."""
