@@ -336,10 +336,9 @@ def ensure_str_list(value: object, field: str) -> list[str]:
         raise _fail(field, f"at most {MAX_LIST_ITEMS} items", f"{len(value)} items")
     try:
         for index, item in enumerate(value):
-            if type(item) is not str:
-                value[index] = ensure_text(item, f"{field}[{index}]")
-            else:
-                ensure_text(item, f"{field}[{index}]")
+            if type(item) is str and item.isascii() and len(item) <= MAX_TEXT_CHARS:
+                continue  # what ensure_text would pass unchanged, without its call
+            value[index] = ensure_text(item, f"{field}[{index}]")
     except ValidationError as exc:
         raise _refield(exc, field) from None
     return value
