@@ -156,6 +156,20 @@ async def test_a_closed_or_idle_store_keeps_only_a_handful_of_spares(tmp_path: P
         assert sum((await reader.all()).values()) == 440
 
 
+async def test_a_burst_ending_on_a_size_checkpoint_is_trimmed_once_quiet(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "toy"
+    async with ToyStore(tmp_path, checkpoint_every=100, idle_checkpoint=0.2) as store:
+        for i in range(100):  # the last commit starts a checkpoint: 100 journals to spares
+            await store.add(f"k{i % 50}")
+        await store.coll.drain()
+        assert len(_spares(folder)) > IDLE_SPARES
+        await asyncio.sleep(0.6)  # quiet from the burst's last commit on
+        assert len(_spares(folder)) <= IDLE_SPARES
+        assert sum((await store.all()).values()) == 100
+
+
 async def test_spares_left_by_many_writers_are_cut_down_at_open(tmp_path: Path) -> None:
     folder = tmp_path / "toy"
     async with ToyStore(tmp_path) as store:

@@ -41,8 +41,10 @@ a test that leaves it out (``tests/reliability/test_powerloss.py``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,7 @@ __all__ = [
     "CHECKPOINT_BYTES",
     "CHECKPOINT_EVERY",
     "CheckpointPlan",
+    "QuietTimer",
     "checkpoint_limits",
     "run_checkpoint",
     "write_checkpoint",
@@ -92,6 +95,45 @@ def checkpoint_limits(*, append: bool, durable: bool) -> tuple[int, int]:
     if append and durable:
         return APPEND_CHECKPOINT_EVERY, APPEND_CHECKPOINT_BYTES
     return CHECKPOINT_EVERY, CHECKPOINT_BYTES
+
+
+class QuietTimer:
+    """Call ``fn`` once ``delay`` seconds have passed without a :meth:`touch`.
+
+    The idle checkpoint's trigger. A touch per commit only notes the time; one
+    timer runs per quiet spell, and re-arms itself for the rest when it fires
+    while commits continue (re-arming a timer per commit cost every commit a
+    cancelled handle in the loop's heap).
+    """
+
+    __slots__ = ("_delay", "_fn", "_handle", "_last")
+
+    def __init__(self, delay: float, fn: Callable[[], None]) -> None:
+        self._delay, self._fn = delay, fn
+        self._handle: asyncio.TimerHandle | None = None
+        self._last = 0.0
+
+    def touch(self) -> None:
+        """A commit: the quiet spell starts again from now."""
+        loop = asyncio.get_running_loop()
+        self._last = loop.time()
+        if self._handle is None:
+            self._handle = loop.call_later(self._delay, self._due)
+
+    def _due(self) -> None:
+        loop = asyncio.get_running_loop()
+        left = self._last + self._delay - loop.time()
+        if left > 0:
+            self._handle = loop.call_later(left, self._due)
+            return
+        self._handle = None
+        self._fn()
+
+    def cancel(self) -> None:
+        """No call (until the next touch)."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
 
 
 @dataclass

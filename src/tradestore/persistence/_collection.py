@@ -41,7 +41,12 @@ from tradestore.errors import CommitInDoubtError, StoreError, StoreIOError
 from tradestore.persistence._applog import close_log
 from tradestore.persistence._cache import DocumentCache, Unsettled
 from tradestore.persistence._changes import Txn, check_encodable
-from tradestore.persistence._checkpoint import CheckpointPlan, checkpoint_limits, run_checkpoint
+from tradestore.persistence._checkpoint import (
+    CheckpointPlan,
+    QuietTimer,
+    checkpoint_limits,
+    run_checkpoint,
+)
 from tradestore.persistence._format import Decoded
 from tradestore.persistence._fs import FileSystem, make_folder, run_io
 from tradestore.persistence._journal import JournalState, commit_error, write_commit
@@ -82,7 +87,7 @@ class Collection(DocumentCache[R]):
         every, nbytes = checkpoint_limits(append=self._append, durable=durable)
         self._checkpoint_every = every if checkpoint_every is None else checkpoint_every
         self._checkpoint_bytes = nbytes if checkpoint_bytes is None else checkpoint_bytes
-        self._idle_checkpoint = idle_checkpoint
+        self._idle = QuietTimer(idle_checkpoint, lambda: self._start_checkpoint(True))
         rec_t: Any = record_type
         self._journal_decoder: msgspec.json.Decoder[Decoded[dict[str, Any]]] = (
             msgspec.json.Decoder(Decoded[dict[str, dict[str, rec_t | None]]])
@@ -90,6 +95,7 @@ class Collection(DocumentCache[R]):
         self._reset()
 
     def _reset(self) -> None:
+        self._idle.cancel()
         self._clear()
         self._seen_journals: frozenset[str] = frozenset()
         # Spares bounded to what a busy store reuses between two checkpoints.
@@ -97,7 +103,6 @@ class Collection(DocumentCache[R]):
                                  if self._fs.reuse_files else 0)
         self._writer: asyncio.Task[None] | None = None
         self._checkpointer: asyncio.Task[None] | None = None
-        self._idle: asyncio.TimerHandle | None = None
 
     # -- opening -------------------------------------------------------------------------
 
@@ -222,18 +227,12 @@ class Collection(DocumentCache[R]):
             self._schedule_checkpoint()
 
     def _schedule_checkpoint(self) -> None:
-        """Checkpoint now if the journals are many or large, else after a quiet spell."""
-        if self._idle is not None:
-            self._idle.cancel()
-            self._idle = None
+        """Checkpoint now if the journals are many or large; again after a quiet spell."""
         log = self._log
         if (len(log.journals) >= self._checkpoint_every
                 or log.journal_bytes >= self._checkpoint_bytes):
             self._start_checkpoint()
-        else:
-            self._idle = asyncio.get_running_loop().call_later(
-                self._idle_checkpoint, self._start_checkpoint, True
-            )
+        self._idle.touch()  # the quiet one also trims the spares a burst left
 
     def _start_checkpoint(self, idle: bool = False) -> None:
         if self._checkpointer is None or self._checkpointer.done():
@@ -335,9 +334,8 @@ class Collection(DocumentCache[R]):
     async def close(self) -> None:
         """Drain, then checkpoint so the folder is compact for the next open."""
         await self._stop_warming()
-        if self._idle is not None:
-            self._idle.cancel()
         await self.drain()
+        self._idle.cancel()  # after the drain: its last commits touched it
         if self._read_only:
             return
         if self._log.dirty or self._log.journals or self._log.log_files:
