@@ -8,6 +8,7 @@ operation are counted, never fatal; the first one is kept for the report.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import random
@@ -31,7 +32,16 @@ from benchmarks._adapters import (
     make_adapter,
     symbol_names,
 )
-from benchmarks._floors import FLOOR_APPEND, FLOOR_RENAME, append_floor, rename_floor
+from benchmarks._floors import (
+    FLOOR_APPEND,
+    FLOOR_APPEND_ASYNC,
+    FLOOR_RENAME,
+    FLOOR_RENAME_ASYNC,
+    append_floor,
+    append_floor_async,
+    rename_floor,
+    rename_floor_async,
+)
 from benchmarks._stall import StallMonitor
 
 __all__ = [
@@ -152,10 +162,18 @@ class CaseResult:
 
 
 def floors_for(workload: str) -> tuple[str, ...]:
-    """The floors measured beside the systems in ``workload``."""
-    return {"W1": (FLOOR_RENAME,), "W2": (FLOOR_RENAME,), "W3": (FLOOR_RENAME,)}.get(
-        workload, (FLOOR_APPEND,) if workload == "W6" else ()
-    )
+    """The floors measured beside the systems in ``workload``.
+
+    W2 and W6 are the sequential writers, one awaited durable write at a time:
+    beside them run the floors of both designs (a replace, an append), each
+    also awaited through aiofiles, so the cost of the hop alone shows too.
+    """
+    return {
+        "W1": (FLOOR_RENAME,),
+        "W2": (FLOOR_RENAME, FLOOR_RENAME_ASYNC, FLOOR_APPEND, FLOOR_APPEND_ASYNC),
+        "W3": (FLOOR_RENAME,),
+        "W6": (FLOOR_APPEND, FLOOR_APPEND_ASYNC),
+    }.get(workload, ())
 
 
 def _ms(seconds: float) -> float:
@@ -228,16 +246,21 @@ async def _floor_case(
     result: CaseResult,
     ctx: Context,
     n: int,
-    measure: Callable[[Path, int, float | None], list[float]],
+    measure: Callable[[Path, int, float | None], list[float]]
+    | Callable[[Path, int, float | None], Awaitable[list[float]]],
 ) -> None:
+    """Run a floor: in one worker thread, or (an async floor) awaited from the loop."""
     result.ops_planned = n
     async with _case_dir(ctx, result) as path, StallMonitor(freeze=ctx.gc_freeze) as monitor:
-        start = time.perf_counter()
-        latencies = await asyncio.to_thread(measure, path, n, ctx.deadline())
-        elapsed = time.perf_counter() - start
+        if inspect.iscoroutinefunction(measure):
+            latencies = await measure(path, n, ctx.deadline())
+        else:
+            latencies = await asyncio.to_thread(measure, path, n, ctx.deadline())
     result.ops_done = len(latencies)
     result.metrics.update(_latency_metrics(latencies))
-    result.metrics["ops_per_s"] = len(latencies) / elapsed if elapsed > 0 else 0.0
+    # One operation after another: the rate is 1 / mean latency, as for the systems.
+    total = sum(latencies)
+    result.metrics["ops_per_s"] = len(latencies) / total if total > 0 else 0.0
     result.metrics.update(monitor.metrics())
 
 
@@ -526,18 +549,22 @@ async def run_case(workload: str, system: str, param: str, repeat: int, ctx: Con
     sz = ctx.sizes
     started = time.perf_counter()
     try:
-        if system == FLOOR_RENAME:
+        if system in (FLOOR_RENAME, FLOOR_RENAME_ASYNC):
             n = {
                 "W1": sz.w1_tasks * sz.w1_updates_per_task,
                 "W2": sz.w2_updates,
                 "W3": sz.w3_updates,
             }[workload]
-            await _floor_case(result, ctx, n, rename_floor)
+            floor = rename_floor if system == FLOOR_RENAME else rename_floor_async
+            await _floor_case(result, ctx, n, floor)
             if workload == "W1":
                 result.metrics["updates_per_s"] = result.metrics.pop("ops_per_s")
-        elif system == FLOOR_APPEND:
-            await _floor_case(result, ctx, sz.w6_logs, append_floor)
-            result.metrics["appends_per_s"] = result.metrics.pop("ops_per_s")
+        elif system in (FLOOR_APPEND, FLOOR_APPEND_ASYNC):
+            n = sz.w2_updates if workload == "W2" else sz.w6_logs
+            floor = append_floor if system == FLOOR_APPEND else append_floor_async
+            await _floor_case(result, ctx, n, floor)
+            if workload == "W6":
+                result.metrics["appends_per_s"] = result.metrics.pop("ops_per_s")
         else:
             adapter = make_adapter(system)
             body: dict[str, Callable[[], Awaitable[None]]] = {

@@ -119,7 +119,7 @@ def _table(fs: str, data: dict[str, Any]) -> list[str]:
                 cells.append("")
                 continue
             ratio = ""
-            if peer and name != PEER and not name.startswith("floor_"):
+            if peer and name != PEER:
                 ratio = f" ({value / peer:.2f}x)"
             cells.append(f"{_fmt(value)}{ratio}")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")

@@ -16,8 +16,10 @@ from benchmarks._adapters import (
 )
 from benchmarks._cli import build_config, run
 from benchmarks._floors import FLOORS
+from benchmarks._report import _Table, _where_peers_win, evaluate_targets
+from benchmarks._runner import Summary
 from benchmarks._stall import StallMonitor
-from benchmarks._workloads import WORKLOADS, Sizes, floors_for, runs_on
+from benchmarks._workloads import FULL, WORKLOADS, Sizes, floors_for, runs_on
 
 from tests.pg_fixtures import PgServer
 
@@ -137,7 +139,8 @@ def test_the_file_system_tables_go_into_the_main_report(tmp_path: Path) -> None:
         {"workload": "W2", "system": "floor_rename", "metrics": {"mean_ms": 1.0}},
     ]}
     table = _table("xfs", data)
-    assert "| W2 sequential writer: ms per awaited update | 1.5 (3.00x) | 0.5 | 1 |" in table
+    row = "| W2 sequential writer: ms per awaited update | 1.5 (3.00x) | 0.5 | 1 (2.00x) |"
+    assert row in table
     report = tmp_path / "benchmarks.md"
     report.write_text("# Report\n")
     _embed(report, table)
@@ -207,23 +210,52 @@ def test_gc_unfrozen_is_recorded_in_the_config_and_the_report(tmp_path: Path) ->
     assert json.loads(out.with_suffix(".json").read_text())["gc_freeze"] is False
 
 
-def test_the_report_says_what_bounds_the_append_mode_where_sqlite_wins() -> None:
-    from benchmarks._report import _Table, _where_peers_win
-    from benchmarks._runner import Summary
+def _row(workload: str, system: str, metric: str, value: float) -> Summary:
+    return Summary(workload, "", system, {metric: value}, 1.0, 0, None, 1, 1, 1, [], [])
 
-    def row(workload: str, system: str, metric: str, value: float) -> Summary:
-        return Summary(workload, "", system, {metric: value}, 1.0, 0, None, 1, 1, 1, [], [])
 
-    rows = [row("W2", "tradestore_append", "mean_ms", 0.45),
-            row("W2", "sqlite_full", "mean_ms", 0.30),
-            row("W6", "tradestore_append", "appends_per_s", 2000.0),
-            row("W6", "sqlite_full", "appends_per_s", 4000.0),
-            row("W6", "floor_append", "appends_per_s", 5000.0)]
+_APPEND_BEHIND = [
+    _row("W2", "tradestore_append", "mean_ms", 0.45),
+    _row("W2", "sqlite_full", "mean_ms", 0.30),
+    _row("W2", "floor_append", "mean_ms", 0.2),
+    _row("W6", "tradestore_append", "appends_per_s", 2000.0),
+    _row("W6", "sqlite_full", "appends_per_s", 4000.0),
+    _row("W6", "floor_append", "appends_per_s", 5000.0),
+]
+
+
+@pytest.mark.parametrize(("awaited", "says"), [
+    (0.25, "Beyond that awaited floor tradestore_append spends 0.2 ms per update in Python"),
+    (0.33, "That awaited floor bounds this target"),
+])
+def test_the_report_says_what_bounds_the_append_mode_where_sqlite_wins(
+    awaited: float, says: str,
+) -> None:
+    rows = [*_APPEND_BEHIND, _row("W2", "floor_append_async", "mean_ms", awaited)]
     text = "\n".join(_where_peers_win(_Table(rows)))
     assert 'journal="append"' in text
-    assert "the append floor: 0.2 ms here" in text
-    assert "tradestore_append spends 0.25 ms per W2 update, sqlite_full 0.1 ms" in text
+    assert f"The append floor takes 0.2 ms here, and {awaited:g} ms awaited" in text
+    assert "takes 0.3 ms in sqlite_full, 0.45 ms in tradestore_append" in text
+    assert says in text
     assert "None in this run" not in text
-    faster = [row("W2", "tradestore_append", "mean_ms", 0.2), *rows[1:2],
-              row("W6", "tradestore_append", "appends_per_s", 5000.0), *rows[3:]]
+    faster = [_row("W2", "tradestore_append", "mean_ms", 0.2), *rows[1:3],
+              _row("W6", "tradestore_append", "appends_per_s", 5000.0), *rows[4:]]
     assert 'journal="append"' not in "\n".join(_where_peers_win(_Table(faster)))
+
+
+def test_each_sequential_writer_target_names_the_awaited_floor_beside_it() -> None:
+    rows = [*_APPEND_BEHIND,
+            _row("W2", "floor_append_async", "mean_ms", 0.33),
+            _row("W6", "floor_append_async", "appends_per_s", 3600.0),
+            _row("W2", "tradestore_durable", "mean_ms", 0.8),
+            _row("W2", "floor_rename", "mean_ms", 0.5),
+            _row("W2", "floor_rename_async", "mean_ms", 0.6)]
+    systems = ["tradestore_durable", "tradestore_append", "sqlite_full"]
+    got = {(x.workload, x.system): x for x in evaluate_targets(rows, FULL, systems)}
+    w2 = got["W2", "tradestore_durable"]
+    assert w2.measured == "1.60x (the floor: one replace awaited through aiofiles, 1.20x)"
+    assert w2.passed is False
+    assert got["W2", "tradestore_append"].measured == (
+        "1.50x (the floor: one append awaited through aiofiles, 1.10x)")
+    assert got["W6", "tradestore_append"].measured == (
+        "0.5x (the floor: one append awaited through aiofiles, 0.9x)")
