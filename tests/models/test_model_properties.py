@@ -18,12 +18,8 @@ from tradestore.models import (
     StrategyLog,
     TaskPriority,
 )
-from tradestore.models._checks import (
-    ensure_json,
-    ensure_strategy_name,
-    ensure_symbol,
-    ensure_task_id,
-)
+from tradestore.models._checks import ensure_strategy_name, ensure_symbol, ensure_task_id
+from tradestore.models._json_checks import ensure_json
 
 SYMBOL = re.compile(r"[A-Z0-9.\-_&^=:]{1,32}")
 IDENTIFIER = re.compile(r"[A-Za-z0-9.\-_:]{1,128}")

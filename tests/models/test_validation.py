@@ -15,20 +15,22 @@ from tradestore.models._checks import (
     ensure_bool,
     ensure_date,
     ensure_finite,
-    ensure_json,
-    ensure_json_object,
     ensure_non_negative_int,
     ensure_optional_finite,
-    ensure_score_map,
     ensure_str_list,
     ensure_strategy_name,
     ensure_symbol,
     ensure_task_id,
     ensure_text,
-    ensure_token_usage,
     ensure_url,
 )
 from tradestore.models._copies import copy_json
+from tradestore.models._json_checks import (
+    ensure_json,
+    ensure_json_object,
+    ensure_score_map,
+    ensure_token_usage,
+)
 from tradestore.models._limits import (
     MAX_COUNT,
     MAX_JSON_BYTES,

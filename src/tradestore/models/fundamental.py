@@ -18,16 +18,15 @@ from tradestore.models._checks import (
     ensure_date,
     ensure_finite,
     ensure_identifier,
-    ensure_json_object,
     ensure_news_id,
     ensure_optional_date,
     ensure_optional_finite,
-    ensure_score_map,
     ensure_symbol,
     ensure_text,
     ensure_url,
 )
 from tradestore.models._copies import copy_container, copy_json
+from tradestore.models._json_checks import ensure_json_object, ensure_score_map
 from tradestore.models._stamps import utc_now
 
 __all__ = [

@@ -13,13 +13,12 @@ from tradestore.models._checks import (
     ensure_aware,
     ensure_date,
     ensure_finite,
-    ensure_json_object,
     ensure_non_negative_int,
     ensure_str_list,
     ensure_strategy_name,
-    ensure_token_usage,
 )
 from tradestore.models._copies import copy_container, copy_json
+from tradestore.models._json_checks import ensure_json_object, ensure_token_usage
 from tradestore.models._stamps import utc_now
 
 __all__ = [

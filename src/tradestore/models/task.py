@@ -16,13 +16,13 @@ from tradestore.models._checks import (
     ensure_bool,
     ensure_finite,
     ensure_identifier,
-    ensure_json_object,
     ensure_non_negative_int,
     ensure_optional_aware,
     ensure_task_id,
     ensure_text,
 )
 from tradestore.models._copies import copy_json
+from tradestore.models._json_checks import ensure_json_object
 from tradestore.models.run import TaskRun, copy_history, ensure_history
 
 __all__ = ["BackgroundTask", "TaskPriority", "TaskStatus", "TaskType", "count_statuses",

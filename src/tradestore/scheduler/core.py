@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from tradestore import StoreClosedError, StoreError, TradingError, ValidationError
 from tradestore.models import RunOutcome
-from tradestore.models._checks import ensure_json_object
+from tradestore.models._json_checks import ensure_json_object
 from tradestore.scheduler.clocks import ServerClock, ServerTimed
 from tradestore.scheduler.context import Handler, HandlerContext, RunInfo
 from tradestore.scheduler.events import (
