@@ -9,7 +9,8 @@ measures its encoded size.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -31,12 +32,17 @@ from tradestore.models._limits import (
 
 __all__ = ["ensure_json", "ensure_json_object", "ensure_score_map", "ensure_token_usage"]
 
+V = TypeVar("V")
 _JSON_INT_MIN = -(2**63)
 _JSON_INT_MAX = 2**64 - 1
 
 
-def _check_mapping(value: object, field: str) -> dict[Any, Any]:
-    """Return ``value`` if it is a dict of at most ``MAX_LIST_ITEMS`` str keys, or raise."""
+def _check_mapping(
+    value: object, field: str, check: Callable[[object, str], V], kind: type[V],
+) -> dict[str, V]:
+    """Return ``value`` if it is a dict of at most ``MAX_LIST_ITEMS`` str keys whose
+    values pass ``check`` (each one not already a ``kind`` replaced by its normal
+    form), or raise."""
     if not isinstance(value, dict):
         raise _fail(field, "a dict with str keys", value)
     if len(value) > MAX_LIST_ITEMS:
@@ -44,6 +50,10 @@ def _check_mapping(value: object, field: str) -> dict[Any, Any]:
     try:
         for key in value:
             ensure_text(key, f"{field} key", max_chars=MAX_IDENTIFIER_CHARS, allow_empty=False)
+        for key, item in value.items():
+            checked = check(item, f"{field}[{key!r}]")
+            if type(item) is not kind:
+                value[key] = checked
     except ValidationError as exc:
         raise _refield(exc, field) from None
     return value
@@ -51,28 +61,12 @@ def _check_mapping(value: object, field: str) -> dict[Any, Any]:
 
 def ensure_token_usage(value: object, field: str = "token_usage") -> dict[str, int]:
     """Return ``value`` if it maps non-blank str keys to non-negative ints, or raise."""
-    mapping = _check_mapping(value, field)
-    try:
-        for key, count in mapping.items():
-            checked = ensure_non_negative_int(count, f"{field}[{key!r}]")
-            if type(count) is not int:
-                mapping[key] = checked
-    except ValidationError as exc:
-        raise _refield(exc, field) from None
-    return mapping
+    return _check_mapping(value, field, ensure_non_negative_int, int)
 
 
 def ensure_score_map(value: object, field: str = "scores") -> dict[str, float]:
     """Return ``value`` if it maps non-blank str keys to finite numbers (ints become floats)."""
-    mapping = _check_mapping(value, field)
-    try:
-        for key, score in mapping.items():
-            checked = ensure_finite(score, f"{field}[{key!r}]")
-            if type(score) is not float:
-                mapping[key] = checked
-    except ValidationError as exc:
-        raise _refield(exc, field) from None
-    return mapping
+    return _check_mapping(value, field, ensure_finite, float)
 
 
 def _walk_json(value: object, field: str, depth: int, budget: list[int]) -> None:  # noqa: PLR0912  one branch per JSON kind, one pass
