@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiofiles.os
@@ -86,33 +87,44 @@ def _append_once(fd: int, i: int) -> None:
     os.fdatasync(fd)
 
 
-def rename_floor(folder: Path, n: int, deadline: float | None) -> list[float]:
-    """Run up to ``n`` durable atomic 1 KiB replaces; return each latency in seconds."""
-    folder.mkdir(parents=True, exist_ok=True)
+def _timed(n: int, deadline: float | None, op: Callable[[int], None]) -> list[float]:
+    """``op(i)`` for i in 0..n-1 until ``deadline``; each latency in seconds."""
     latencies: list[float] = []
     for i in range(n):
         if deadline is not None and time.perf_counter() > deadline:
             break
         start = time.perf_counter()
-        _replace_once(folder, i)
+        op(i)
         latencies.append(time.perf_counter() - start)
     return latencies
 
 
+async def _timed_async(n: int, deadline: float | None,
+                       op: Callable[[int], Awaitable[None]]) -> list[float]:
+    """:func:`_timed` with ``op`` awaited."""
+    latencies: list[float] = []
+    for i in range(n):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        start = time.perf_counter()
+        await op(i)
+        latencies.append(time.perf_counter() - start)
+    return latencies
+
+
+def rename_floor(folder: Path, n: int, deadline: float | None) -> list[float]:
+    """Run up to ``n`` durable atomic 1 KiB replaces; return each latency in seconds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return _timed(n, deadline, lambda i: _replace_once(folder, i))
+
+
 def append_floor(folder: Path, n: int, deadline: float | None) -> list[float]:
     """Run up to ``n`` durable 1 KiB appends; return each latency in seconds."""
-    latencies: list[float] = []
     fd = _zero_filled(folder, n)
     try:
-        for i in range(n):
-            if deadline is not None and time.perf_counter() > deadline:
-                break
-            start = time.perf_counter()
-            _append_once(fd, i)
-            latencies.append(time.perf_counter() - start)
+        return _timed(n, deadline, lambda i: _append_once(fd, i))
     finally:
         os.close(fd)
-    return latencies
 
 
 _replace_awaited = aiofiles.os.wrap(_replace_once)
@@ -124,27 +136,13 @@ _close_awaited = aiofiles.os.wrap(os.close)
 async def rename_floor_async(folder: Path, n: int, deadline: float | None) -> list[float]:
     """:func:`rename_floor`, each replace awaited through one aiofiles call."""
     await aiofiles.os.makedirs(folder, exist_ok=True)
-    latencies: list[float] = []
-    for i in range(n):
-        if deadline is not None and time.perf_counter() > deadline:
-            break
-        start = time.perf_counter()
-        await _replace_awaited(folder, i)
-        latencies.append(time.perf_counter() - start)
-    return latencies
+    return await _timed_async(n, deadline, lambda i: _replace_awaited(folder, i))
 
 
 async def append_floor_async(folder: Path, n: int, deadline: float | None) -> list[float]:
     """:func:`append_floor`, each append awaited through one aiofiles call."""
-    latencies: list[float] = []
     fd = await _zero_filled_awaited(folder, n)
     try:
-        for i in range(n):
-            if deadline is not None and time.perf_counter() > deadline:
-                break
-            start = time.perf_counter()
-            await _append_awaited(fd, i)
-            latencies.append(time.perf_counter() - start)
+        return await _timed_async(n, deadline, lambda i: _append_awaited(fd, i))
     finally:
         await _close_awaited(fd)
-    return latencies
