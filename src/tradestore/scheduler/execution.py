@@ -153,7 +153,6 @@ class TaskExecution:
         ))
 
 
-
 def _message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
