@@ -28,13 +28,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self, Union
 
 from tradestore.errors import StoreError, ValidationError
+from tradestore.models._stamps import Clock
 
 if TYPE_CHECKING:
     from tradestore.persistence import Problem, RepairReport
 
 __all__ = ["Clock", "Location", "Store", "backend_of", "is_postgres_location"]
 
-Clock = Callable[[], datetime]
 if TYPE_CHECKING:
     from tradestore.postgres import Database
 

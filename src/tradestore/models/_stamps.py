@@ -13,6 +13,10 @@ from tradestore.errors import ValidationError
 __all__ = ["Clock", "ensure_clock", "is_default_stamp", "read_clock", "utc_now"]
 
 Clock = Callable[[], datetime]
+"""A zero-argument callable returning the current timezone-aware datetime.
+
+The one definition: the stores, the contracts and the scheduler all name this.
+"""
 
 
 def _now() -> datetime:

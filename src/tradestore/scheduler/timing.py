@@ -6,13 +6,11 @@ Pure functions, so the rules can be read and tested on their own.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["Clock", "next_recurring_run", "retry_delay", "utc_now"]
+from tradestore.models._stamps import Clock
 
-Clock = Callable[[], datetime]
-"""A zero-argument callable returning the current timezone-aware datetime."""
+__all__ = ["Clock", "next_recurring_run", "retry_delay", "utc_now"]
 
 
 def utc_now() -> datetime:
