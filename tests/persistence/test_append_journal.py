@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from tests.persistence.toy import ToyStore
+from tests.persistence.toy import ToyStore, recording
 from tests.reliability.harness import abandon
 from tests.reliability.probe import ProbeStore
 from tests.reliability.simfs import FaultyFileSystem, SimulatedFileSystem, SkipOneSyncFileSystem
@@ -32,7 +32,6 @@ from tradestore.persistence._applog import PREALLOC, frame, read_log
 from tradestore.persistence._checkpoint import APPEND_CHECKPOINT_EVERY, CHECKPOINT_EVERY
 from tradestore.persistence._format import Decoded
 from tradestore.persistence._fs import FileSystem
-from tradestore.persistence._observe import add_observer, remove_observer
 from tradestore.scheduler import open_stores
 
 _DECODER: msgspec.json.Decoder[Decoded[dict[str, Any]]] = msgspec.json.Decoder(
@@ -300,17 +299,6 @@ async def test_nondurable_flushes_the_previous_log_before_a_new_one_holds_record
         fs.crash()
 
 
-class _Checkpoints:
-    def __init__(self) -> None:
-        self.seen: list[int] = []
-
-    def commit_observed(self, folder: Path, seconds: float, records: int) -> None:
-        pass
-
-    def checkpoint_observed(self, folder: Path, seconds: float, documents: int) -> None:
-        self.seen.append(documents)
-
-
 @pytest.mark.parametrize(("journal", "durable", "limit"), [
     ("files", True, CHECKPOINT_EVERY),
     ("append", False, CHECKPOINT_EVERY),  # its checkpoints are its sync points
@@ -322,21 +310,17 @@ async def test_a_store_checkpoints_when_its_modes_commit_limit_is_reached(
     # A durable append log checkpoints after 8x more commits than a folder of
     # journal files: its records are one file, and each checkpoint rewrites (and
     # syncs) every partition changed since the last one.
-    checkpoints = _Checkpoints()
-    add_observer(checkpoints)
-    try:
+    with recording() as seen:
         async with ToyStore(tmp_path, journal=journal, durable=durable,
                             idle_checkpoint=3600) as store:
             for i in range(limit - 1):
                 await store.add(f"c{i % 64}")
             await store.coll.drain()
-            assert checkpoints.seen == []
+            assert seen.checkpointed == []
             await store.add("last")
             await store.coll.drain()
-            assert checkpoints.seen == [8]  # every partition was changed
+            assert seen.checkpointed == [8]  # every partition was changed
         assert await _counted(tmp_path, journal) == limit
-    finally:
-        remove_observer(checkpoints)
 
 
 async def _counted(root: Path, journal: str) -> int:

@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.persistence.toy import Recorder, recording
 from tradestore import BackgroundTask, TaskPriority, TaskStore
 from tradestore.persistence._lock import LockOwner, read_lock_owner
 from tradestore.persistence._observe import add_observer, journal_backlog, remove_observer
@@ -76,22 +77,8 @@ def test_owner_on_another_host_is_unknown_and_garbage_is_ignored(tmp_path: Path)
     assert read_lock_owner(tmp_path) is None
 
 
-class _Recorder:
-    def __init__(self) -> None:
-        self.commits: list[tuple[Path, float, int]] = []
-        self.checkpoints: list[tuple[Path, float, int]] = []
-
-    def commit_observed(self, folder: Path, seconds: float, records: int) -> None:
-        self.commits.append((folder, seconds, records))
-
-    def checkpoint_observed(self, folder: Path, seconds: float, documents: int) -> None:
-        self.checkpoints.append((folder, seconds, documents))
-
-
 async def test_observers_see_commits_and_checkpoints(tmp_path: Path) -> None:
-    seen = _Recorder()
-    add_observer(seen)
-    try:
+    with recording() as seen:
         async with TaskStore(tmp_path, durable=False) as store:
             await store.save_many([_task("a"), _task("b"), _task("c")])
             await store.update("a", retry_count=1)
@@ -100,8 +87,6 @@ async def test_observers_see_commits_and_checkpoints(tmp_path: Path) -> None:
                 assert await journal_backlog(tmp_path / "tasks") == 2
             await store.checkpoint()
             assert await journal_backlog(tmp_path / "tasks") == 0
-    finally:
-        remove_observer(seen)
     assert [(f, n) for f, _, n in seen.commits] == [(tmp_path / "tasks", 3),
                                                     (tmp_path / "tasks", 1)]
     assert all(s >= 0 for _, s, _ in seen.commits)
@@ -111,12 +96,12 @@ async def test_observers_see_commits_and_checkpoints(tmp_path: Path) -> None:
 
 
 async def test_a_failing_or_dropped_observer_never_fails_a_write(tmp_path: Path) -> None:
-    class Broken(_Recorder):
+    class Broken(Recorder):
         def commit_observed(self, folder: Path, seconds: float, records: int) -> None:
             raise RuntimeError("observer bug")
 
     broken = Broken()
-    dropped = _Recorder()
+    dropped = Recorder()
     add_observer(broken)
     add_observer(dropped)
     del dropped

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import msgspec
 from tradestore.errors import NotFoundError, ValidationError
 from tradestore.persistence import BaseStore
 from tradestore.persistence._fs import FileSystem, is_spare_name, is_temp_name
+from tradestore.persistence._observe import add_observer, remove_observer
 
 __all__ = ["Counter", "ToyStore"]
 
@@ -107,3 +110,33 @@ class ToyStore(BaseStore):
 def unfinished_writes(folder: Path) -> list[str]:
     """Temporary files in ``folder`` other than spares (blanks kept for reuse)."""
     return [n for n in os.listdir(folder) if is_temp_name(n) and not is_spare_name(n)]
+
+
+class Recorder:
+    """An observer of the layer's commits and checkpoints: (folder, seconds, count) each."""
+
+    def __init__(self) -> None:
+        self.commits: list[tuple[Path, float, int]] = []
+        self.checkpoints: list[tuple[Path, float, int]] = []
+
+    def commit_observed(self, folder: Path, seconds: float, records: int) -> None:
+        self.commits.append((folder, seconds, records))
+
+    def checkpoint_observed(self, folder: Path, seconds: float, documents: int) -> None:
+        self.checkpoints.append((folder, seconds, documents))
+
+    @property
+    def checkpointed(self) -> list[int]:
+        """The documents each checkpoint rewrote, in order."""
+        return [documents for _, _, documents in self.checkpoints]
+
+
+@contextmanager
+def recording() -> Iterator[Recorder]:
+    """A :class:`Recorder` observing the layer for the ``with`` block."""
+    recorder = Recorder()
+    add_observer(recorder)
+    try:
+        yield recorder
+    finally:
+        remove_observer(recorder)
