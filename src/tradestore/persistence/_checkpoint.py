@@ -15,8 +15,10 @@ checkpoint syncs in both modes: see :func:`write_checkpoint`):
    never comes back holding half-written bytes of the document written into
    that file next.
 2. :func:`_write_documents`: each changed document by replace, keeping its
-   previous version as ``.bak`` (its bytes flushed before its rename);
-   emptied documents are removed.
+   previous version as ``.bak`` (its bytes flushed before its rename; the
+   documents are written, flushed and renamed in passes, see
+   :func:`~._replace.replace_each_keeping_backup`); emptied documents are
+   removed.
 3. :func:`_write_marker`: ``checkpoint.json`` records the highest sequence
    number the documents include (new journals are numbered above it).
 4. :func:`_journals_to_spares`: only now are the folded journals retired
@@ -44,7 +46,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,7 +57,7 @@ from tradestore.persistence._fs import FileSystem, run_io, spare_path
 from tradestore.persistence._naming import BACKUP_SUFFIX, CHECKPOINT_NAME
 from tradestore.persistence._observe import checkpoint_done
 from tradestore.persistence._recovery import set_aside_bad_backup
-from tradestore.persistence._replace import replace_keeping_backup
+from tradestore.persistence._replace import replace_each_keeping_backup, replace_keeping_backup
 
 __all__ = [
     "APPEND_CHECKPOINT_BYTES",
@@ -225,20 +227,25 @@ def _write_documents(fs: FileSystem, folder: Path, plan: CheckpointPlan,
                      reuse: dict[str, Path]) -> None:
     """Step 2: every changed document replaced (or removed when emptied)."""
     for doc, records in plan.snaps.items():
-        name = plan.names[doc]
         if not records:
             # An emptied document is removed, not kept as an empty file. Until the
             # journals go (after step 4) they still replay the deletions if a crash
             # brings the files back.
-            for gone in (name, name + BACKUP_SUFFIX):
+            for gone in (plan.names[doc], plan.names[doc] + BACKUP_SUFFIX):
                 with contextlib.suppress(FileNotFoundError):
                     fs.unlink(folder / gone)
-            continue
-        data = encode_file("doc", plan.collection, doc, plan.seqs[doc], records, lines=True)
-        if fs.reuse_files:
-            data = pad_blocks(data)
-        replace_keeping_backup(fs, folder, name, data, backup=name + BACKUP_SUFFIX,
-                               durable=True, sync_dir=False, spare=reuse.pop(doc, None))
+    replace_each_keeping_backup(fs, folder, _encoded(fs, plan, reuse),
+                                backup_suffix=BACKUP_SUFFIX)
+
+
+def _encoded(fs: FileSystem, plan: CheckpointPlan,
+             reuse: dict[str, Path]) -> Iterator[tuple[str, bytes, Path | None]]:
+    """Each document to write: its file, its bytes and its spare (encoded as needed)."""
+    for doc, records in plan.snaps.items():
+        if records:
+            data = encode_file("doc", plan.collection, doc, plan.seqs[doc], records, lines=True)
+            yield (plan.names[doc], pad_blocks(data) if fs.reuse_files else data,
+                   reuse.pop(doc, None))
 
 
 def _write_marker(fs: FileSystem, folder: Path, plan: CheckpointPlan) -> None:

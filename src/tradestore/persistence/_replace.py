@@ -1,13 +1,17 @@
 """The replace protocol: how new bytes take a file's name without ever tearing it.
 
-Two shapes, one per use:
+Three shapes, one per use:
 
 - :func:`write_new` puts a file under a name nothing holds yet (a journal's
   next sequence number): write a temporary file, flush it, rename it in.
-- :func:`replace_keeping_backup` replaces a live file (a document, the
-  checkpoint marker) and keeps its previous version as a backup: write and
-  flush a temporary file, rename the live file to the backup name, rename the
-  temporary file in.
+- :func:`replace_keeping_backup` replaces a live file (the checkpoint marker)
+  and keeps its previous version as a backup: write and flush a temporary
+  file, rename the live file to the backup name, rename the temporary file in.
+- :func:`replace_each_keeping_backup` does that for many files (a
+  checkpoint's documents) in passes: every file written, then every file
+  flushed, then each renamed in. Each file's bytes are still flushed before
+  its name moves; the passes only keep the flushes and the renames apart
+  (why: in its docstring).
 
 Both end with a sync of the folder, which makes the renames durable, unless
 the caller syncs it once for several files (``sync_dir=False``). With
@@ -28,16 +32,21 @@ the caller gets :class:`CommitInDoubtError`: its change is on disk.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from tradestore.errors import CommitInDoubtError, StoreIOError
 from tradestore.persistence._format import pad_to
 from tradestore.persistence._fs import FileSystem
 
-__all__ = ["replace_keeping_backup", "write_new"]
+__all__ = ["REPLACE_BATCH", "replace_each_keeping_backup", "replace_keeping_backup", "write_new"]
 
 _log = logging.getLogger(__name__)
+#: Files :func:`replace_each_keeping_backup` has open at once (each pass runs over
+#: this many): a checkpoint of thousands of documents must not run out of descriptors.
+REPLACE_BATCH = 64
 
 
 @dataclass
@@ -164,3 +173,70 @@ def replace_keeping_backup(  # noqa: PLR0913  the file, its bytes, and how (keyw
     except BaseException:
         p.undo(fs)
         raise
+
+
+def replace_each_keeping_backup(
+    fs: FileSystem, folder: Path, files: Iterable[tuple[str, bytes, Path | None]], *,
+    backup_suffix: str,
+) -> None:
+    """Replace each ``(name, data, spare)`` as :func:`replace_keeping_backup` would, durably.
+
+    :data:`REPLACE_BATCH` files at a time, in passes: each file written (to a
+    new temporary file or its spare), then each flushed, then each renamed in,
+    its live file first renamed to ``name + backup_suffix``. The folder is not
+    synced; the caller syncs it once for all.
+
+    Why passes: on btrfs a flush that comes after renames in the same folder
+    commits them too (its log tree), so a flush and a rename per file in turn
+    made a 640-document checkpoint on a loop-mounted btrfs take 466 ms, and
+    these passes 94 ms; on ext4 and xfs both orders cost the same.
+
+    :raises StoreIOError: a step failed. The files renamed before it hold their
+        new versions (a checkpoint keeps its journals, which replay onto them);
+        the others are as they were, their temporary files removed.
+    """
+    todo = iter(files)
+    while batch := list(islice(todo, REPLACE_BATCH)):
+        _replace_batch(fs, folder, batch, backup_suffix)
+
+
+def _replace_batch(fs: FileSystem, folder: Path,
+                   batch: list[tuple[str, bytes, Path | None]], backup_suffix: str) -> None:
+    started: list[_Progress] = []
+    name = batch[0][0]
+    try:
+        for name, data, spare in batch:
+            p, padded = _start(fs, folder, name, data, spare)
+            p.backup = name + backup_suffix
+            started.append(p)
+            assert p.fd is not None
+            fs.write(p.fd, padded)
+        for p in started:
+            name = p.name
+            assert p.fd is not None
+            fs.fdatasync(p.fd)
+        for p in started:
+            name = p.name
+            fd, p.fd = p.fd, None
+            assert fd is not None
+            fs.close(fd)
+        for p in started:
+            name = p.name
+            if fs.exists(folder / name):
+                fs.replace(folder / name, folder / str(p.backup))
+                p.backed_up = True
+            fs.replace(p.temp, folder / name)
+            p.renamed = True
+    except OSError as exc:
+        _undo_unrenamed(fs, started)
+        raise StoreIOError.from_os_error(f"writing {folder / name}", exc) from exc
+    except BaseException:
+        _undo_unrenamed(fs, started)
+        raise
+
+
+def _undo_unrenamed(fs: FileSystem, started: list[_Progress]) -> None:
+    """Take back every file of a failed batch that does not hold its name yet."""
+    for p in started:
+        if not p.renamed:
+            p.undo(fs)
